@@ -1,0 +1,1 @@
+"""Keel: an order management system."""

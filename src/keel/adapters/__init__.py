@@ -1,0 +1,1 @@
+"""Adapters: persistence, messaging and other I/O implementations of app ports."""

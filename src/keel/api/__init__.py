@@ -1,0 +1,1 @@
+"""API layer: external interface (must not import keel.adapters directly)."""

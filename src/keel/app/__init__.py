@@ -1,0 +1,1 @@
+"""Application layer: use cases orchestrating the domain (may import keel.domain only)."""

@@ -1,0 +1,32 @@
+"""Exception records: conflicts raised for a person to review, never dropped silently.
+
+(Named ``order_exceptions`` so that it cannot be mistaken for Python's exceptions; those
+live in ``keel.domain.errors``.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from keel.domain.enums import ExceptionKind, ExceptionStatus
+from keel.domain.ids import ClOrdId, ExceptionId, ExecId, OrderId
+
+
+@dataclass(frozen=True, slots=True)
+class OrderException:
+    """A conflict between what Keel knows and what it was told, with the evidence.
+
+    ``evidence`` holds labelled values (``("booked cum qty", "300")``); the sequencer links the
+    record to the raw input that caused it, so the original message is always one hop away.
+    """
+
+    exception_id: ExceptionId
+    kind: ExceptionKind
+    order_id: OrderId | None
+    summary: str
+    evidence: tuple[tuple[str, str], ...]
+    raised_at: datetime
+    exec_id: ExecId | None = None
+    cl_ord_id: ClOrdId | None = None
+    status: ExceptionStatus = ExceptionStatus.OPEN

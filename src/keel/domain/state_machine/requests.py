@@ -1,0 +1,316 @@
+"""Handlers for cancel and replace requests and the venue's answers to them."""
+
+from __future__ import annotations
+
+from keel.domain.amounts import ZERO
+from keel.domain.effects import (
+    NotifyClient,
+    ScheduleTimer,
+    SendCancel,
+    SendReplace,
+)
+from keel.domain.enums import (
+    ExceptionKind,
+    OrderStatus,
+    RequestKind,
+    TimerKind,
+)
+from keel.domain.events import (
+    OrderCanceled,
+    ReplaceAcknowledged,
+    RequestQueued,
+    RequestRefused,
+    RequestRejected,
+    RequestSent,
+)
+from keel.domain.ids import ClOrdId
+from keel.domain.inputs import (
+    CancelAck,
+    CancelReject,
+    CancelRequest,
+    ReplaceAck,
+    ReplaceReject,
+    ReplaceRequest,
+)
+from keel.domain.order import (
+    Amendment,
+    Order,
+    PendingRequest,
+    VersionState,
+    spec_changes,
+    working_status,
+)
+from keel.domain.state_machine.outcomes import (
+    conflict,
+    duplicate,
+    evidence_of,
+    leaves_for,
+    refuse_request,
+)
+from keel.domain.state_machine.policy import PendingRequestPolicy
+from keel.domain.state_machine.transition import Step
+
+# --- cancel and replace requests ---------------------------------------------------------
+
+
+def _send(step: Step, request: PendingRequest) -> None:
+    """Send a cancel or replace now: the pending status, the venue message and its timer."""
+    order = step.order
+    request = PendingRequest(
+        request.kind,
+        request.cl_ord_id,
+        order.cl_ord_id,
+        request.requested_at,
+        request.actor,
+        request.amendment,
+        request.amendment.apply_to(order.spec) if request.amendment is not None else None,
+    )
+    policy = step.policy
+    if request.kind is RequestKind.CANCEL:
+        status = OrderStatus.PENDING_CANCEL
+        changes: tuple[tuple[str, str, str], ...] = ()
+        send: SendCancel | SendReplace = SendCancel(
+            order.order_id, request.cl_ord_id, request.orig_cl_ord_id
+        )
+        timer, timeout = TimerKind.CANCEL_TIMEOUT, policy.cancel_timeout
+    else:
+        assert request.new_spec is not None
+        status = OrderStatus.PENDING_REPLACE
+        changes = spec_changes(order.spec, request.new_spec)
+        send = SendReplace(
+            order.order_id, request.cl_ord_id, request.orig_cl_ord_id, request.new_spec
+        )
+        timer, timeout = TimerKind.REPLACE_TIMEOUT, policy.replace_timeout
+    step.emit(RequestSent(order.order_id, step.next_version, step.times, request, changes, status))
+    step.effect(send)
+    step.effect(
+        NotifyClient(
+            order.order_id, f"pending_{request.kind.lower()}", status, None, request.cl_ord_id
+        )
+    )
+    step.effect(
+        ScheduleTimer(order.order_id, timer, request.cl_ord_id, step.times.processed_time + timeout)
+    )
+
+
+def _request_of(step: Step, inp: CancelRequest | ReplaceRequest) -> PendingRequest:
+    order = step.order
+    if isinstance(inp, CancelRequest):
+        return PendingRequest(
+            RequestKind.CANCEL, inp.cl_ord_id, order.cl_ord_id, step.times.processed_time, inp.actor
+        )
+    amendment = Amendment(inp.qty, inp.limit_price, inp.stop_price, inp.tif, inp.expire_time)
+    return PendingRequest(
+        RequestKind.REPLACE,
+        inp.cl_ord_id,
+        order.cl_ord_id,
+        step.times.processed_time,
+        inp.actor,
+        amendment,
+    )
+
+
+def request_cancel(step: Step, inp: CancelRequest) -> None:
+    """Send a cancel to the venue; the order is PENDING_CANCEL until it answers."""
+    _send(step, _request_of(step, inp))
+
+
+def request_replace(step: Step, inp: ReplaceRequest) -> None:
+    """Send a cancel/replace to the venue; PENDING_REPLACE until it answers."""
+    request = _request_of(step, inp)
+    assert request.amendment is not None
+    if not spec_changes(step.order.spec, request.amendment.apply_to(step.order.spec)):
+        refuse_request(step, inp, "NO_CHANGE", "the replace changes none of the order's terms")
+        return
+    _send(step, request)
+
+
+def _queue(step: Step, inp: CancelRequest | ReplaceRequest) -> None:
+    order = step.order
+    request = _request_of(step, inp)
+    queued = order.queued
+    if (
+        queued is not None
+        and queued.kind is RequestKind.CANCEL
+        and request.kind is RequestKind.REPLACE
+    ):
+        refuse_request(
+            step, inp, "CANCEL_QUEUED", "a cancel is already queued behind the pending replace"
+        )
+        return
+    changes = (
+        spec_changes(order.spec, request.amendment.apply_to(order.spec))
+        if request.amendment is not None
+        else ()
+    )
+    superseded = queued.cl_ord_id if queued is not None else None
+    step.emit(
+        RequestQueued(order.order_id, step.next_version, step.times, request, changes, superseded)
+    )
+    if superseded is not None:
+        step.effect(
+            NotifyClient(order.order_id, "request_refused", order.status, "SUPERSEDED", superseded)
+        )
+    step.effect(NotifyClient(order.order_id, "request_queued", order.status, None, inp.cl_ord_id))
+    step.note = (
+        f"{request.kind} queued behind pending replace {order.pending and order.pending.cl_ord_id}"
+    )
+
+
+def queue_cancel(step: Step, inp: CancelRequest) -> None:
+    """A cancel behind a pending replace is held and sent as soon as the replace is answered."""
+    _queue(step, inp)
+
+
+def replace_while_replace_pending(step: Step, inp: ReplaceRequest) -> None:
+    """A second replace while one is pending: refused, or queued, as the policy says."""
+    if step.policy.replace_while_pending is PendingRequestPolicy.QUEUE:
+        _queue(step, inp)
+    else:
+        refuse_request(step, inp, "REPLACE_PENDING", "a replace is already pending")
+
+
+def _dispatch_queued(step: Step) -> None:
+    """Send the request held behind the one just answered, or refuse it if now too late."""
+    queued = step.order.queued
+    if queued is None:
+        return
+    order = step.order
+    if order.status.is_terminal:
+        code = "TOO_LATE_TO_CANCEL" if queued.kind is RequestKind.CANCEL else "ORDER_CLOSED"
+        step.emit(
+            RequestRefused(
+                order.order_id,
+                step.next_version,
+                step.times,
+                queued.kind,
+                queued.cl_ord_id,
+                code,
+                f"the order is {order.status}",
+                queued.actor,
+            )
+        )
+        step.effect(
+            NotifyClient(order.order_id, "request_refused", order.status, code, queued.cl_ord_id)
+        )
+        return
+    _send(step, queued)
+
+
+# --- answers to cancel and replace -------------------------------------------------------
+
+
+def cancel_done(step: Step, inp: CancelAck) -> None:
+    """The venue canceled the order: our cancel's answer, or unsolicited (IOC remainder,
+    venue risk, disconnect)."""
+    order = step.order
+    solicited = order.pending is not None and order.pending.kind is RequestKind.CANCEL
+    step.emit(
+        OrderCanceled(
+            order.order_id,
+            step.next_version,
+            step.times,
+            inp.exec_id,
+            inp.cl_ord_id,
+            not solicited,
+        )
+    )
+    step.effect(NotifyClient(order.order_id, "canceled", OrderStatus.CANCELED, None, inp.cl_ord_id))
+
+
+def _answered_request(order: Order, kind: RequestKind, cl_ord_id: ClOrdId) -> bool:
+    pending = order.pending
+    return pending is not None and pending.kind is kind and pending.cl_ord_id == cl_ord_id
+
+
+def _unmatched_answer(
+    step: Step, inp: CancelReject | ReplaceReject | ReplaceAck, what: str
+) -> None:
+    """An answer to a request that is not the pending one: old news or a lineage break."""
+    entry = step.order.version_of(inp.cl_ord_id) if inp.cl_ord_id else None
+    if entry is not None and entry.state is not VersionState.PENDING:
+        duplicate(f"{what} for {inp.cl_ord_id}, already answered")(step, inp)
+    elif entry is None and isinstance(inp, (CancelReject, ReplaceReject)):
+        conflict(ExceptionKind.UNKNOWN_REQUEST, f"a {what} for a ClOrdID Keel never sent")(
+            step, inp
+        )
+    else:
+        conflict(ExceptionKind.LINEAGE_MISMATCH, f"a {what} that is not for the pending request")(
+            step, inp
+        )
+
+
+def request_rejected(step: Step, inp: CancelReject | ReplaceReject) -> None:
+    """The venue refused our cancel or replace: back to the status the fills give."""
+    kind = RequestKind.CANCEL if isinstance(inp, CancelReject) else RequestKind.REPLACE
+    order = step.order
+    if not _answered_request(order, kind, inp.cl_ord_id):
+        _unmatched_answer(step, inp, f"{kind.lower()} reject")
+        return
+    status = order.status if order.status.is_terminal else working_status(order)
+    step.emit(
+        RequestRejected(
+            order.order_id,
+            step.next_version,
+            step.times,
+            kind,
+            inp.cl_ord_id,
+            inp.reason_code,
+            inp.text,
+            status,
+        )
+    )
+    step.effect(
+        NotifyClient(
+            order.order_id, f"{kind.lower()}_rejected", status, inp.reason_code, inp.cl_ord_id
+        )
+    )
+    _dispatch_queued(step)
+
+
+def replace_done(step: Step, inp: ReplaceAck) -> None:
+    """The venue accepted the replace: the new terms are in force under the new ClOrdID."""
+    order = step.order
+    pending = order.pending
+    if (
+        inp.cl_ord_id is None
+        or not _answered_request(order, RequestKind.REPLACE, inp.cl_ord_id)
+        or pending is None
+        or pending.new_spec is None
+    ):
+        _unmatched_answer(step, inp, "replace ack")
+        return
+    spec = pending.new_spec
+    cum_qty = order.cum_qty
+    if cum_qty >= spec.qty:
+        status = OrderStatus.FILLED
+    elif order.done_for_day:
+        status = OrderStatus.DONE_FOR_DAY
+    else:
+        status = OrderStatus.PARTIALLY_FILLED if cum_qty > ZERO else OrderStatus.NEW
+    step.emit(
+        ReplaceAcknowledged(
+            order.order_id,
+            step.next_version,
+            step.times,
+            inp.exec_id,
+            inp.cl_ord_id,
+            inp.venue_order_id,
+            spec,
+            leaves_for(status, spec.qty, cum_qty),
+            status,
+        )
+    )
+    step.effect(NotifyClient(order.order_id, "replaced", status, None, inp.cl_ord_id))
+    if cum_qty > spec.qty:
+        step.raise_exception(
+            ExceptionKind.OVERFILL,
+            f"replace lowered the quantity to {spec.qty} below the booked {cum_qty}",
+            evidence_of(inp, order),
+        )
+    _dispatch_queued(step)
+
+
+def replace_ack_without_pending(step: Step, inp: ReplaceAck) -> None:
+    """A replace ack when no replace is pending: a repeat of an old answer, or a break."""
+    _unmatched_answer(step, inp, "replace ack")
