@@ -198,7 +198,7 @@ _ROWS: dict[InputKind, dict[OrderStatus, Rule]] = {
         ),
         S.PENDING_CANCEL: Rule(
             requests.request_rejected,
-            (S.SENT, S.NEW, S.PARTIALLY_FILLED, S.FILLED, S.DONE_FOR_DAY),
+            (S.SENT, S.NEW, S.PARTIALLY_FILLED, S.DONE_FOR_DAY),
             "back to the status the fills give",
         ),
     },
@@ -236,8 +236,9 @@ _ROWS: dict[InputKind, dict[OrderStatus, Rule]] = {
     K.REPLACE_ACK: {
         S.PENDING_REPLACE: Rule(
             requests.replace_done,
-            (S.NEW, S.PARTIALLY_FILLED, S.FILLED, S.DONE_FOR_DAY),
-            "new terms in force; must name the pending ClOrdID, else LINEAGE_MISMATCH",
+            (S.NEW, S.PARTIALLY_FILLED, S.FILLED, S.DONE_FOR_DAY, S.PENDING_CANCEL),
+            "new terms in force (must name the pending ClOrdID, else LINEAGE_MISMATCH); "
+            "a queued request goes next",
         ),
         **_each(
             (*UNACKED, *WORKING, S.DONE_FOR_DAY, S.PENDING_CANCEL),
@@ -263,8 +264,8 @@ _ROWS: dict[InputKind, dict[OrderStatus, Rule]] = {
         ),
         S.PENDING_REPLACE: Rule(
             requests.request_rejected,
-            (S.NEW, S.PARTIALLY_FILLED, S.FILLED, S.DONE_FOR_DAY),
-            "back to the status the fills give",
+            (S.NEW, S.PARTIALLY_FILLED, S.DONE_FOR_DAY, S.PENDING_CANCEL),
+            "back to the status the fills give; a queued request goes next",
         ),
     },
     K.EXPIRED: {
@@ -290,12 +291,22 @@ _ROWS: dict[InputKind, dict[OrderStatus, Rule]] = {
         **_each(CLOSED, Rule(ignore("order already closed"), (), "closed: ignored")),
     },
     K.TRADE_CORRECTION: {
+        # An order with no active fill has nothing to correct: UNKNOWN_EXECUTION.
         **_each(
-            OPEN,
+            (*UNACKED, S.NEW),
+            Rule(fills.amend_fill, (), "nothing booked to correct: UNKNOWN_EXECUTION"),
+        ),
+        S.PARTIALLY_FILLED: Rule(
+            fills.amend_fill,
+            (S.NEW, S.FILLED),
+            "fill corrected, original kept; cum and avg px recomputed",
+        ),
+        **_each(
+            (S.DONE_FOR_DAY, *PENDING),
             Rule(
                 fills.amend_fill,
-                (S.NEW, S.PARTIALLY_FILLED, S.FILLED),
-                "fill corrected, original kept; cum and avg px recomputed",
+                (S.FILLED,),
+                "fill corrected, original kept; the status stays unless now filled",
             ),
         ),
         **_each(
@@ -305,12 +316,15 @@ _ROWS: dict[InputKind, dict[OrderStatus, Rule]] = {
     },
     K.TRADE_BUST: {
         **_each(
-            OPEN,
-            Rule(
-                fills.amend_fill,
-                (S.NEW, S.PARTIALLY_FILLED),
-                "fill busted, original kept; cum and avg px recomputed",
-            ),
+            (*UNACKED, S.NEW),
+            Rule(fills.amend_fill, (), "nothing booked to bust: UNKNOWN_EXECUTION"),
+        ),
+        S.PARTIALLY_FILLED: Rule(
+            fills.amend_fill, (S.NEW,), "fill busted, original kept; cum and avg px recomputed"
+        ),
+        **_each(
+            (S.DONE_FOR_DAY, *PENDING),
+            Rule(fills.amend_fill, (), "fill busted, original kept; the status stays"),
         ),
         **_each(
             CLOSED, Rule(fills.amend_fill, (), "busted, status kept, TERMINAL_AMENDMENT raised")
@@ -318,11 +332,19 @@ _ROWS: dict[InputKind, dict[OrderStatus, Rule]] = {
     },
     K.STATUS_REPORT: {
         **_each(
-            OPEN,
+            UNACKED,
             Rule(
                 venue.reconcile_working,
                 (S.NEW, S.CANCELED, S.EXPIRED, S.REJECTED),
-                "compared; a missed ack or close is adopted; CumQty gaps raise exceptions",
+                "compared; a live order implies the ack, a close is adopted; CumQty gaps flagged",
+            ),
+        ),
+        **_each(
+            (*WORKING, S.DONE_FOR_DAY, *PENDING),
+            Rule(
+                venue.reconcile_working,
+                (S.CANCELED, S.EXPIRED, S.REJECTED),
+                "compared; a close Keel missed is adopted (MISSED_STATUS); CumQty gaps flagged",
             ),
         ),
         **_each(
