@@ -5,7 +5,7 @@ Floats are refused outright: ``Decimal(0.1)`` is not a tenth, and a desk's books
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import NewType
 
 from keel.domain.errors import InvalidNumberError
@@ -14,6 +14,14 @@ Price = NewType("Price", Decimal)
 Quantity = NewType("Quantity", Decimal)
 
 ZERO = Decimal(0)
+
+AVERAGE_PRICE_CONTEXT = Context(prec=34)
+"""Average prices divide an exact notional by an exact quantity, rounded to 34 digits."""
+
+
+def average_price(notional: Decimal, qty: Decimal) -> Decimal:
+    """Return the quantity-weighted average price, or zero when nothing is filled."""
+    return AVERAGE_PRICE_CONTEXT.divide(notional, qty) if qty else ZERO
 
 
 def parse_decimal(value: object, field: str) -> Decimal:

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Context, Decimal
+from decimal import Decimal
 
-from keel.domain.amounts import ZERO
+from keel.domain.amounts import ZERO, average_price
 from keel.domain.enums import OrderStatus
 from keel.domain.errors import DomainError
 from keel.domain.ids import OrderId
 from keel.domain.order import Order
-
-_AVG = Context(prec=34)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +81,7 @@ def derive_parent(
         qty=qty,
         cum_qty=cum_qty,
         cum_notional=cum_notional,
-        avg_px=_AVG.divide(cum_notional, cum_qty) if cum_qty else ZERO,
+        avg_px=average_price(cum_notional, cum_qty),
         working_qty=working,
         unplaced_qty=ZERO if closed else max(qty - cum_qty - working, ZERO),
         leaves_qty=ZERO if closed else max(qty - cum_qty, ZERO),

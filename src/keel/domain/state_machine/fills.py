@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from keel.domain.amounts import ZERO
+from keel.domain.amounts import ZERO, average_price
 from keel.domain.effects import (
     NotifyClient,
     RequestStatus,
@@ -30,7 +30,6 @@ from keel.domain.order import (
 from keel.domain.state_machine.outcomes import (
     PENDING_STATUSES,
     UNACKED_STATUSES,
-    average_price,
     conflict,
     evidence_of,
     has_open_exception,

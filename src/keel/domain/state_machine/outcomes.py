@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import fields
-from decimal import Context, Decimal
+from decimal import Decimal
 from typing import Any
 
 from keel.domain.amounts import ZERO
@@ -36,19 +36,12 @@ from keel.domain.state_machine.transition import Step
 
 Handler = Callable[[Step, Any], None]
 
-_AVG = Context(prec=34)
-"""Average prices are the exact notional divided by the exact quantity, to 34 digits."""
 
 PENDING_STATUSES = (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_REPLACE)
 UNACKED_STATUSES = (OrderStatus.PENDING_NEW, OrderStatus.SENT)
 
 
 # --- shared arithmetic -------------------------------------------------------------------
-
-
-def average_price(notional: Decimal, qty: Decimal) -> Decimal:
-    """Return the quantity-weighted average price, or zero when nothing is filled."""
-    return _AVG.divide(notional, qty) if qty else ZERO
 
 
 def status_for_quantity(order: Order, cum_qty: Decimal) -> OrderStatus:
