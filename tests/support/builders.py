@@ -165,6 +165,42 @@ class OrderScenario:
         self.ack()
         return self
 
+    def reach(self, status: OrderStatus) -> OrderScenario:
+        """Drive a fresh scenario's order (300 @ 10.00) into ``status`` the usual way.
+
+        PARTIALLY_FILLED has 100 filled, FILLED all 300; the others have no fills. A pending
+        replace asks for 200.
+        """
+        if status is OrderStatus.REJECTED:
+            self.new()
+            self.sent()
+            self.venue_reject()
+            return self
+        self.new()
+        if status is OrderStatus.PENDING_NEW:
+            return self
+        self.sent()
+        if status is OrderStatus.SENT:
+            return self
+        self.ack()
+        if status is OrderStatus.PARTIALLY_FILLED:
+            self.fill(100)
+        elif status is OrderStatus.FILLED:
+            self.fill(300)
+        elif status is OrderStatus.DONE_FOR_DAY:
+            self.done_for_day()
+        elif status is OrderStatus.PENDING_CANCEL:
+            self.cancel()
+        elif status is OrderStatus.CANCELED:
+            self.cancel()
+            self.cancel_ack()
+        elif status is OrderStatus.PENDING_REPLACE:
+            self.replace(qty=200)
+        elif status is OrderStatus.EXPIRED:
+            self.expired()
+        assert self.status is status, f"reached {self.status}, wanted {status}"
+        return self
+
     def cancel(self, cl_ord_id: str | None = None) -> Transition:
         return self.feed(
             CancelRequest(

@@ -356,11 +356,15 @@ def _seen(order: Order, exec_id: ExecId | None) -> frozenset[ExecId]:
 
 
 def _rejected(o: Order, e: OrderRejected) -> Order:
+    lineage = _mark(o.lineage, o.cl_ord_id, VersionState.REJECTED, e.times, e.reason_code)
+    for request in (o.pending, o.queued):  # a cancel or replace sent before the reject
+        if request is not None:
+            lineage = _mark(lineage, request.cl_ord_id, VersionState.REFUSED, e.times, "REJECTED")
     return o._replace(
         status=OrderStatus.REJECTED,
         leaves_qty=ZERO,
         reject_reason=f"{e.reason_code}: {e.text}" if e.text else e.reason_code,
-        lineage=_mark(o.lineage, o.cl_ord_id, VersionState.REJECTED, e.times, e.reason_code),
+        lineage=lineage,
         exec_ids=_seen(o, e.exec_id),
         pending=None,
         queued=None,
@@ -421,8 +425,9 @@ def _request_sent(o: Order, e: RequestSent) -> Order:
     request = e.request
     if o.version_of(request.cl_ord_id) is None:
         lineage = (*o.lineage, _version(request, e.changes, VersionState.PENDING))
-    else:  # taken off the queue
-        lineage = _mark(o.lineage, request.cl_ord_id, VersionState.PENDING, e.times)
+    else:  # taken off the queue: sent now, against the terms and ClOrdID in force now
+        sent = _version(request, e.changes, VersionState.PENDING)
+        lineage = tuple(sent if v.cl_ord_id == request.cl_ord_id else v for v in o.lineage)
     return o._replace(
         status=e.status,
         pending=request,
@@ -549,10 +554,17 @@ def _status_requested(o: Order, e: StatusRequested) -> Order:
 
 
 def _status_adopted(o: Order, e: StatusAdopted) -> Order:
+    lineage = o.lineage
+    if e.status.is_terminal:  # requests in flight are closed with the order
+        for request in (o.pending, o.queued):
+            if request is not None:
+                lineage = _mark(lineage, request.cl_ord_id, VersionState.REFUSED, e.times, e.status)
     return o._replace(
         status=e.status,
         leaves_qty=e.leaves_qty,
         acknowledged=True,
+        lineage=lineage,
+        queued=None if e.status.is_terminal else o.queued,
         pending=None if e.status.is_terminal else o.pending,
         exec_ids=o.exec_ids | {e.exec_id},
         status_requests=0,
@@ -561,7 +573,7 @@ def _status_adopted(o: Order, e: StatusAdopted) -> Order:
 
 def _exception_raised(o: Order, e: ExceptionRaised) -> Order:
     seen = o.cl_ord_ids_seen if e.cl_ord_id is None else o.cl_ord_ids_seen | {e.cl_ord_id}
-    ref = ExceptionRef(e.exception.exception_id, e.exception.kind)
+    ref = ExceptionRef(e.exception.exception_id, e.exception.kind, e.exec_id or e.cl_ord_id)
     return o._replace(
         open_exceptions=(*o.open_exceptions, ref),
         exception_count=o.exception_count + 1,
@@ -596,6 +608,9 @@ _FOLD: dict[type[Any], Callable[[Order, Any], Order]] = {
     ExceptionCleared: _exception_cleared,
 }
 
+_VERSION_AT = Order._fields.index("version")
+_TIMES_AT = Order._fields.index("times")
+
 
 def evolve(order: Order | None, event: Event) -> Order:
     """Fold one event onto the order it belongs to and return the new order."""
@@ -608,8 +623,12 @@ def evolve(order: Order | None, event: Event) -> Order:
             f"{type(event).__name__} {event.order_id} v{event.version} does not follow "
             f"{order.order_id} v{order.version}"
         )
-    changed = _FOLD[type(event)](order, event)
-    return changed._replace(version=event.version, times=event.times)
+    # Stamp version and times by position: a second ``_replace`` would look every one of
+    # the order's fields up in its keywords again, on the hottest path there is.
+    changed = list(_FOLD[type(event)](order, event))
+    changed[_VERSION_AT] = event.version
+    changed[_TIMES_AT] = event.times
+    return Order._make(changed)
 
 
 def fold(events: Iterable[Event], order: Order | None = None) -> Order | None:

@@ -169,6 +169,8 @@ class ExceptionRef(NamedTuple):
 
     exception_id: ExceptionId
     kind: ExceptionKind
+    ref: str | None = None
+    """The ExecID or ClOrdID the exception was raised for: the same conflict twice is one."""
 
 
 class Order(NamedTuple):

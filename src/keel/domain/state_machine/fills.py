@@ -29,7 +29,6 @@ from keel.domain.order import (
 )
 from keel.domain.state_machine.outcomes import (
     PENDING_STATUSES,
-    UNACKED_STATUSES,
     conflict,
     evidence_of,
     has_open_exception,
@@ -79,7 +78,8 @@ def _check_cum_gap(step: Step, inp: Fill) -> None:
 
 
 def _book(step: Step, inp: Fill, *, late: bool) -> None:
-    if step.order.status in UNACKED_STATUSES:
+    # A fill proves the venue holds the order, also when a cancel or replace went out first.
+    if not step.order.acknowledged and not step.order.status.is_terminal:
         implied_ack(step, inp.exec_id, inp.venue_order_id)
     order = step.order
     before = order.status

@@ -128,12 +128,20 @@ def conflict(kind: ExceptionKind, what: str) -> Handler:
 
     def conflicting(step: Step, inp: Any) -> None:
         order = step.order
+        exec_id = exec_id_of(inp)
+        cl_ord_id = getattr(inp, "cl_ord_id", None) if exec_id is None else None
+        ref = exec_id or cl_ord_id
+        if ref is not None and any(x.kind is kind and x.ref == ref for x in order.open_exceptions):
+            # A message without an ExecID (a 35=9) delivered again: the open exception stands.
+            step.outcome = Outcome.DUPLICATE
+            step.note = f"{kind} for {ref} already open"
+            return
         step.raise_exception(
             kind,
             f"{what} while the order is {order.status}",
             evidence_of(inp, order),
-            exec_id=exec_id_of(inp),
-            cl_ord_id=getattr(inp, "cl_ord_id", None) if exec_id_of(inp) is None else None,
+            exec_id=exec_id,
+            cl_ord_id=cl_ord_id,
         )
         step.outcome = Outcome.CONFLICT
         step.note = f"{kind}: {what}"

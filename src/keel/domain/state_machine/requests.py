@@ -231,9 +231,12 @@ def _unmatched_answer(
     if entry is not None and entry.state is not VersionState.PENDING:
         duplicate(f"{what} for {inp.cl_ord_id}, already answered")(step, inp)
     elif entry is None and isinstance(inp, (CancelReject, ReplaceReject)):
-        conflict(ExceptionKind.UNKNOWN_REQUEST, f"a {what} for a ClOrdID Keel never sent")(
-            step, inp
-        )
+        if inp.cl_ord_id in step.order.cl_ord_ids_seen:  # UNKNOWN_REQUEST already raised
+            duplicate(f"{what} for {inp.cl_ord_id}, already raised as unknown")(step, inp)
+        else:
+            conflict(ExceptionKind.UNKNOWN_REQUEST, f"a {what} for a ClOrdID Keel never sent")(
+                step, inp
+            )
     else:
         conflict(ExceptionKind.LINEAGE_MISMATCH, f"a {what} that is not for the pending request")(
             step, inp
