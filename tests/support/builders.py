@@ -12,7 +12,8 @@ from decimal import Decimal
 from itertools import count
 
 from keel.domain.enums import OrderStatus, OrdType, RejectSource, Side, TimeInForce, TimerKind
-from keel.domain.events import Event, fold
+from keel.domain.events import Event
+from keel.domain.fold import fold
 from keel.domain.ids import (
     AccountId,
     ClOrdId,

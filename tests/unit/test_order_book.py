@@ -8,7 +8,7 @@ from decimal import Decimal
 from keel.adapters.clock import ManualClock
 from keel.app.order_book import OrderBook
 from keel.domain.enums import ExceptionKind, OrderStatus, Outcome
-from keel.domain.events import fold
+from keel.domain.fold import fold
 from keel.domain.ids import ClOrdId, ExecId, OrderId
 from keel.domain.inputs import Fill, NewOrderAccepted, SentToVenue
 from support.builders import T0, spec

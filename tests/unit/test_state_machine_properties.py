@@ -20,7 +20,8 @@ from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
 
 from keel.domain.enums import ExceptionKind, OrderStatus, Outcome, TimerKind
-from keel.domain.events import Event, FillAmended, FillBooked, fold
+from keel.domain.events import Event, FillAmended, FillBooked
+from keel.domain.fold import fold
 from keel.domain.ids import ClOrdId, ExecId, OrderId, VenueOrderId
 from keel.domain.inputs import (
     CancelAck,

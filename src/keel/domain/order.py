@@ -1,9 +1,11 @@
 """The order value: terms, lineage, fills and current state, all immutable.
 
-``Order`` is a ``NamedTuple`` rather than a frozen dataclass on purpose: the sequencer
-replaces the order on every transition, and ``NamedTuple._replace`` is about six times
-cheaper than ``dataclasses.replace`` on a frozen class of this width (see
-``bench/state_machine.py``).
+The values rebuilt on every transition (``Order``, ``BookedFill``, ``OrderVersion``,
+``PendingRequest``) are ``NamedTuple``s rather than frozen dataclasses on purpose: a frozen
+dataclass sets each field through ``object.__setattr__``, and rebuilding a 27-field order
+that way measured 6.2 us here against 1.2 us for ``NamedTuple._replace`` and 0.4 us for the
+positional rebuild ``keel.domain.events`` uses. ``bench/state_machine.py`` measures the
+whole transition.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
-from keel.domain.amounts import ZERO
+from keel.domain.amounts import ZERO, average_price
 from keel.domain.enums import (
+    TERMINAL_STATUSES,
     ExceptionKind,
     OrderStatus,
     OrdType,
@@ -100,8 +103,7 @@ class VersionState(StrEnum):
     REFUSED = "REFUSED"
 
 
-@dataclass(frozen=True, slots=True)
-class OrderVersion:
+class OrderVersion(NamedTuple):
     """One instruction version in the ClOrdID lineage and what it changed."""
 
     cl_ord_id: ClOrdId
@@ -149,8 +151,7 @@ def spec_changes(old: OrderSpec, new: OrderSpec) -> tuple[tuple[str, str, str], 
     return tuple(changed)
 
 
-@dataclass(frozen=True, slots=True)
-class PendingRequest:
+class PendingRequest(NamedTuple):
     """A cancel or replace sent (or queued) and not yet answered."""
 
     kind: RequestKind
@@ -185,7 +186,6 @@ class Order(NamedTuple):
     """The ClOrdID of the instruction version currently in force at the venue."""
     cum_qty: Decimal
     leaves_qty: Decimal
-    avg_px: Decimal
     cum_notional: Decimal
     """Exact sum of qty x price over active fills; ``avg_px`` is derived from it."""
     venue_order_id: VenueOrderId | None
@@ -217,8 +217,17 @@ class Order(NamedTuple):
         return self.spec.qty
 
     @property
+    def avg_px(self) -> Decimal:
+        """The quantity-weighted average price of the active fills (34 digits)."""
+        return average_price(self.cum_notional, self.cum_qty)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in TERMINAL_STATUSES
+
+    @property
     def is_terminal(self) -> bool:
-        return self.status.is_terminal
+        return self.status in TERMINAL_STATUSES
 
     @property
     def has_open_exceptions(self) -> bool:

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from keel.domain.effects import NotifyClient, ScheduleTimer, SendNewOrder
 from keel.domain.enums import ExceptionKind, OrderStatus, Outcome, TimeInForce, TimerKind
-from keel.domain.events import OrderCreated, OrderRejected, evolve
+from keel.domain.events import OrderCreated, OrderRejected
+from keel.domain.fold import evolve
 from keel.domain.ids import ExceptionId
 from keel.domain.inputs import (
     CancelReject,
@@ -48,8 +49,13 @@ def apply(
         isinstance(inp, (CancelRequest, ReplaceRequest)) and inp.cl_ord_id in order.cl_ord_ids_seen
     ):
         return Transition(order, (), (), (), Outcome.DUPLICATE, f"ClOrdID {inp.cl_ord_id} seen")
+    rule = TABLE[order.status, inp.KIND]
+    if rule.fast is not None:
+        fast = rule.fast(order, inp, times, policy)
+        if fast is not None:
+            return fast
     step = Step(order, times, policy)
-    TABLE[order.status, inp.KIND].handler(step, inp)
+    rule.handler(step, inp)
     return step.done()
 
 

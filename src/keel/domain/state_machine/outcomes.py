@@ -14,6 +14,7 @@ from keel.domain.effects import (
     NotifyClient,
 )
 from keel.domain.enums import (
+    TERMINAL_STATUSES,
     ExceptionKind,
     OrderStatus,
     Outcome,
@@ -31,10 +32,16 @@ from keel.domain.inputs import (
 )
 from keel.domain.order import (
     Order,
+    Times,
 )
-from keel.domain.state_machine.transition import Step
+from keel.domain.state_machine.policy import Policy
+from keel.domain.state_machine.transition import Step, Transition
 
 Handler = Callable[[Step, Any], None]
+"""A rule's handler: emits events, effects and exceptions onto the ``Step``."""
+
+FastPath = Callable[[Order, Any, Times, Policy], Transition | None]
+"""A rule's fast path: the plain case's whole transition, or None to use the handler."""
 
 
 PENDING_STATUSES = (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_REPLACE)
@@ -51,7 +58,7 @@ def status_for_quantity(order: Order, cum_qty: Decimal) -> OrderStatus:
     now completely filled; otherwise the quantity decides.
     """
     status = order.status
-    if status.is_terminal:
+    if status in TERMINAL_STATUSES:
         return status
     if cum_qty >= order.spec.qty:
         return OrderStatus.FILLED
@@ -64,9 +71,9 @@ def status_for_quantity(order: Order, cum_qty: Decimal) -> OrderStatus:
 
 def leaves_for(status: OrderStatus, order_qty: Decimal, cum_qty: Decimal) -> Decimal:
     """Return leaves qty: what may still trade, never negative, zero once closed."""
-    if status.is_terminal:
+    if status in TERMINAL_STATUSES or cum_qty >= order_qty:
         return ZERO
-    return max(order_qty - cum_qty, ZERO)
+    return order_qty - cum_qty
 
 
 def evidence_of(inp: BaseInput, order: Order | None = None) -> tuple[tuple[str, str], ...]:

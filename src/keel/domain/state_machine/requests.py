@@ -215,7 +215,6 @@ def cancel_done(step: Step, inp: CancelAck) -> None:
             not solicited,
         )
     )
-    step.effect(NotifyClient(order.order_id, "canceled", OrderStatus.CANCELED, None, inp.cl_ord_id))
 
 
 def _answered_request(order: Order, kind: RequestKind, cl_ord_id: ClOrdId) -> bool:
@@ -263,11 +262,6 @@ def request_rejected(step: Step, inp: CancelReject | ReplaceReject) -> None:
             status,
         )
     )
-    step.effect(
-        NotifyClient(
-            order.order_id, f"{kind.lower()}_rejected", status, inp.reason_code, inp.cl_ord_id
-        )
-    )
     _dispatch_queued(step)
 
 
@@ -304,7 +298,6 @@ def replace_done(step: Step, inp: ReplaceAck) -> None:
             status,
         )
     )
-    step.effect(NotifyClient(order.order_id, "replaced", status, None, inp.cl_ord_id))
     if cum_qty > spec.qty:
         step.raise_exception(
             ExceptionKind.OVERFILL,

@@ -6,7 +6,8 @@ from typing import NamedTuple
 
 from keel.domain.effects import Effect
 from keel.domain.enums import ExceptionKind, Outcome
-from keel.domain.events import Event, ExceptionRaised, evolve
+from keel.domain.events import Event, ExceptionRaised
+from keel.domain.fold import fold_next
 from keel.domain.ids import ClOrdId, ExecId, exception_id_for
 from keel.domain.order import Order, Times
 from keel.domain.order_exceptions import OrderException
@@ -49,11 +50,12 @@ class Step:
 
     @property
     def next_version(self) -> int:
+        """The version the next emitted event carries."""
         return self.order.version + 1
 
     def emit(self, event: Event) -> None:
         self.events.append(event)
-        self.order = evolve(self.order, event)
+        self.order = fold_next(self.order, event)
 
     def effect(self, effect: Effect) -> None:
         self.effects.append(effect)
@@ -88,11 +90,12 @@ class Step:
         return record
 
     def done(self) -> Transition:
+        exceptions = self.exceptions
         return Transition(
             self.order,
             tuple(self.events),
             tuple(self.effects),
-            tuple(self.exceptions),
+            tuple(exceptions) if exceptions else (),
             self.outcome,
             self.note,
         )

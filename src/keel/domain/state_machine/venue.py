@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from keel.domain.amounts import ZERO
 from keel.domain.effects import (
-    NotifyClient,
     RequestStatus,
     ScheduleTimer,
 )
@@ -95,7 +94,6 @@ def acknowledge(step: Step, inp: VenueAck) -> None:
             status,
         )
     )
-    step.effect(NotifyClient(order.order_id, "acknowledged", status))
 
 
 def venue_rejects(step: Step, inp: VenueReject) -> None:
@@ -117,7 +115,6 @@ def venue_rejects(step: Step, inp: VenueReject) -> None:
             inp.exec_id,
         )
     )
-    step.effect(NotifyClient(order.order_id, "rejected", OrderStatus.REJECTED, inp.reason_code))
 
 
 # --- end of life -------------------------------------------------------------------------
@@ -126,7 +123,6 @@ def venue_rejects(step: Step, inp: VenueReject) -> None:
 def expire(step: Step, inp: VenueExpired) -> None:
     order = step.order
     step.emit(OrderExpired(order.order_id, step.next_version, step.times, inp.exec_id))
-    step.effect(NotifyClient(order.order_id, "expired", OrderStatus.EXPIRED))
 
 
 def done_for_day(step: Step, inp: VenueDoneForDay) -> None:
@@ -136,7 +132,6 @@ def done_for_day(step: Step, inp: VenueDoneForDay) -> None:
     order = step.order
     status = order.status if order.status in PENDING_STATUSES else OrderStatus.DONE_FOR_DAY
     step.emit(OrderDoneForDay(order.order_id, step.next_version, step.times, inp.exec_id, status))
-    step.effect(NotifyClient(order.order_id, "done_for_day", status))
 
 
 # --- status reports ----------------------------------------------------------------------
@@ -196,7 +191,6 @@ def reconcile_working(step: Step, inp: StatusReport) -> None:
                 ZERO,
             )
         )
-        step.effect(NotifyClient(order.order_id, venue_status.lower(), venue_status))
         if not expected:
             step.raise_exception(
                 ExceptionKind.MISSED_STATUS,
@@ -304,6 +298,5 @@ def expire_unsent(step: Step, inp: TimerFired) -> None:
     if inp.timer is TimerKind.EXPIRY:
         order = step.order
         step.emit(OrderExpired(order.order_id, step.next_version, step.times, None))
-        step.effect(NotifyClient(order.order_id, "expired", OrderStatus.EXPIRED))
         return
     chase(step, inp)
