@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from keel.domain.amounts import ZERO
+from keel.domain.build import build
 from keel.domain.enums import TERMINAL_STATUSES, OrderStatus, RequestKind
 from keel.domain.errors import DomainError
 from keel.domain.events import (
@@ -67,7 +68,6 @@ _CL_ORD_IDS_SEEN = _AT["cl_ord_ids_seen"]
 _STATUS_REQUESTS = _AT["status_requests"]
 _VERSION = _AT["version"]
 _TIMES = _AT["times"]
-_new_order = tuple.__new__
 
 
 def _edit(o: Order, **changes: Any) -> Fields:
@@ -87,12 +87,24 @@ def _mark(
 ) -> tuple[OrderVersion, ...]:
     """Return the lineage with ``cl_ord_id``'s entry moved to ``state``."""
     answered = None if state is VersionState.PENDING else times.processed_time
-    return tuple(
-        entry._replace(state=state, answered_at=answered, reason=reason)
-        if entry.cl_ord_id == cl_ord_id
-        else entry
-        for entry in lineage
-    )
+    out = list(lineage)
+    for i, e in enumerate(out):
+        if e.cl_ord_id == cl_ord_id:
+            out[i] = build(
+                OrderVersion,
+                (
+                    e.cl_ord_id,
+                    e.kind,
+                    e.orig_cl_ord_id,
+                    e.changes,
+                    e.requested_at,
+                    e.actor,
+                    state,
+                    answered,
+                    reason,
+                ),
+            )
+    return tuple(out)
 
 
 def _close_requests(
@@ -110,14 +122,19 @@ def _version(
     changes: tuple[tuple[str, str, str], ...],
     state: VersionState,
 ) -> OrderVersion:
-    return OrderVersion(
-        request.cl_ord_id,
-        str(request.kind),
-        request.orig_cl_ord_id,
-        changes,
-        request.requested_at,
-        request.actor,
-        state,
+    return build(
+        OrderVersion,
+        (
+            request.cl_ord_id,
+            str(request.kind),
+            request.orig_cl_ord_id,
+            changes,
+            request.requested_at,
+            request.actor,
+            state,
+            None,
+            None,
+        ),
     )
 
 
@@ -430,7 +447,7 @@ def evolve(order: Order | None, event: Event) -> Order:
     fields = _FOLD[kind](order, event)
     fields[_VERSION] = event.version
     fields[_TIMES] = event.times
-    return _new_order(Order, fields)
+    return build(Order, fields)
 
 
 def fold_next(order: Order, event: Event) -> Order:
@@ -439,7 +456,7 @@ def fold_next(order: Order, event: Event) -> Order:
     fields = _FOLD[type(event)](order, event)
     fields[_VERSION] = event.version
     fields[_TIMES] = event.times
-    return _new_order(Order, fields)
+    return build(Order, fields)
 
 
 def fold(events: Iterable[Event], order: Order | None = None) -> Order | None:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from keel.domain.amounts import ZERO
+from keel.domain.build import build
 from keel.domain.effects import (
     RequestStatus,
 )
-from keel.domain.enums import ExceptionKind, OrderStatus, Outcome
+from keel.domain.enums import ExceptionKind, OrderStatus
 from keel.domain.events import (
     ExceptionCleared,
     FillAmended,
     FillBooked,
     StatusRequested,
 )
-from keel.domain.fold import fold_next
 from keel.domain.ids import fill_id_for
 from keel.domain.inputs import (
     Fill,
@@ -31,7 +31,7 @@ from keel.domain.state_machine.outcomes import (
     status_for_quantity,
 )
 from keel.domain.state_machine.policy import Policy
-from keel.domain.state_machine.transition import Step, Transition
+from keel.domain.state_machine.transition import Step, Transition, applied
 
 # --- fills -------------------------------------------------------------------------------
 
@@ -136,32 +136,42 @@ def book_fill_fast(order: Order, inp: Fill, times: Times, policy: Policy) -> Tra
     venue_cum_qty = inp.cum_qty if inp.cum_qty > order.venue_cum_qty else order.venue_cum_qty
     if cum_qty > order_qty or venue_cum_qty > cum_qty:
         return None  # OVERFILL or MISSING_EXECUTION to raise: the handler does it
-    status = status_for_quantity(order, cum_qty)
-    fill = BookedFill(
-        fill_id_for(order.order_id, len(order.fills) + 1),
-        inp.exec_id,
-        inp.cl_ord_id,
-        qty,
-        inp.last_px,
-        inp.event_time,
-        inp.ingest_time,
-        inp.trade_date,
-        FillState.ACTIVE,
-        None,
-        False,
+    if cum_qty == order_qty:
+        status, leaves_qty = OrderStatus.FILLED, ZERO
+    else:
+        status = status_for_quantity(order, cum_qty)
+        leaves_qty = order_qty - cum_qty
+    fill = build(
+        BookedFill,
+        (
+            fill_id_for(order.order_id, len(order.fills) + 1),
+            inp.exec_id,
+            inp.cl_ord_id,
+            qty,
+            inp.last_px,
+            inp.event_time,
+            inp.ingest_time,
+            inp.trade_date,
+            FillState.ACTIVE,
+            None,
+            False,
+        ),
     )
-    event = FillBooked(
-        order.order_id,
-        order.version + 1,
-        times,
-        fill,
-        cum_qty,
-        leaves_for(status, order_qty, cum_qty),
-        order.cum_notional + qty * inp.last_px,
-        venue_cum_qty,
-        status,
+    event = build(
+        FillBooked,
+        (
+            order.order_id,
+            order.version + 1,
+            times,
+            fill,
+            cum_qty,
+            leaves_qty,
+            order.cum_notional + qty * inp.last_px,
+            venue_cum_qty,
+            status,
+        ),
     )
-    return Transition(fold_next(order, event), (event,), (), (), Outcome.APPLIED, "")
+    return applied(order, event)
 
 
 def book_fill(step: Step, inp: Fill) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from keel.domain.build import build
 from keel.domain.effects import NotifyClient, ScheduleTimer, SendNewOrder
 from keel.domain.enums import ExceptionKind, OrderStatus, Outcome, TimeInForce, TimerKind
 from keel.domain.events import OrderCreated, OrderRejected
@@ -39,7 +40,7 @@ def apply(
     order creates one; anything else raises an UNKNOWN_ORDER exception record. ``now`` is
     the processing time the sequencer stamps on the input.
     """
-    times = Times(inp.ingest_time, inp.event_time, now)
+    times = build(Times, (inp.ingest_time, inp.event_time, now))
     if order is None:
         return _create(inp, times, policy)
     if isinstance(inp, VenueReport):

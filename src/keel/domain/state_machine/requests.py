@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from keel.domain.amounts import ZERO
+from keel.domain.build import build
 from keel.domain.effects import (
+    Effect,
     NotifyClient,
     ScheduleTimer,
     SendCancel,
@@ -36,6 +38,7 @@ from keel.domain.order import (
     Amendment,
     Order,
     PendingRequest,
+    Times,
     VersionState,
     spec_changes,
     working_status,
@@ -47,30 +50,34 @@ from keel.domain.state_machine.outcomes import (
     leaves_for,
     refuse_request,
 )
-from keel.domain.state_machine.policy import PendingRequestPolicy
-from keel.domain.state_machine.transition import Step
+from keel.domain.state_machine.policy import PendingRequestPolicy, Policy
+from keel.domain.state_machine.transition import Step, Transition, applied
 
 # --- cancel and replace requests ---------------------------------------------------------
 
 
-def _send(step: Step, request: PendingRequest) -> None:
-    """Send a cancel or replace now: the pending status, the venue message and its timer."""
-    order = step.order
-    request = PendingRequest(
-        request.kind,
-        request.cl_ord_id,
-        order.cl_ord_id,
-        request.requested_at,
-        request.actor,
-        request.amendment,
-        request.amendment.apply_to(order.spec) if request.amendment is not None else None,
-    )
-    policy = step.policy
+def sent_request(
+    order: Order, request: PendingRequest, times: Times, policy: Policy
+) -> tuple[RequestSent, tuple[Effect, ...]]:
+    """Return the event and effects of sending a cancel or replace now: the pending status,
+    the venue message, the client's answer and the timer that chases the venue's."""
+    if request.orig_cl_ord_id != order.cl_ord_id or (
+        request.amendment is not None and request.new_spec is None
+    ):  # a queued request, sent against the ClOrdID and terms in force now
+        request = PendingRequest(
+            request.kind,
+            request.cl_ord_id,
+            order.cl_ord_id,
+            request.requested_at,
+            request.actor,
+            request.amendment,
+            request.amendment.apply_to(order.spec) if request.amendment is not None else None,
+        )
     if request.kind is RequestKind.CANCEL:
         status = OrderStatus.PENDING_CANCEL
         changes: tuple[tuple[str, str, str], ...] = ()
-        send: SendCancel | SendReplace = SendCancel(
-            order.order_id, request.cl_ord_id, request.orig_cl_ord_id
+        send: SendCancel | SendReplace = build(
+            SendCancel, (order.order_id, request.cl_ord_id, request.orig_cl_ord_id)
         )
         timer, timeout = TimerKind.CANCEL_TIMEOUT, policy.cancel_timeout
     else:
@@ -81,16 +88,25 @@ def _send(step: Step, request: PendingRequest) -> None:
             order.order_id, request.cl_ord_id, request.orig_cl_ord_id, request.new_spec
         )
         timer, timeout = TimerKind.REPLACE_TIMEOUT, policy.replace_timeout
-    step.emit(RequestSent(order.order_id, step.next_version, step.times, request, changes, status))
-    step.effect(send)
-    step.effect(
-        NotifyClient(
-            order.order_id, f"pending_{request.kind.lower()}", status, None, request.cl_ord_id
-        )
+    # Every cancel comes through here: built with ``build`` (keel.domain.build).
+    event = build(RequestSent, (order.order_id, order.version + 1, times, request, changes, status))
+    answer = build(
+        NotifyClient,
+        (order.order_id, _PENDING_ANSWER[request.kind], status, None, request.cl_ord_id),
     )
-    step.effect(
-        ScheduleTimer(order.order_id, timer, request.cl_ord_id, step.times.processed_time + timeout)
-    )
+    due = times.processed_time + timeout
+    chase = build(ScheduleTimer, (order.order_id, timer, request.cl_ord_id, due, 1))
+    return event, (send, answer, chase)
+
+
+_PENDING_ANSWER = {RequestKind.CANCEL: "pending_cancel", RequestKind.REPLACE: "pending_replace"}
+
+
+def _send(step: Step, request: PendingRequest) -> None:
+    """Send a cancel or replace now (see ``sent_request``)."""
+    event, effects = sent_request(step.order, request, step.times, step.policy)
+    step.emit(event)
+    step.effects.extend(effects)
 
 
 def _request_of(step: Step, inp: CancelRequest | ReplaceRequest) -> PendingRequest:
@@ -113,6 +129,26 @@ def _request_of(step: Step, inp: CancelRequest | ReplaceRequest) -> PendingReque
 def request_cancel(step: Step, inp: CancelRequest) -> None:
     """Send a cancel to the venue; the order is PENDING_CANCEL until it answers."""
     _send(step, _request_of(step, inp))
+
+
+def request_cancel_fast(
+    order: Order, inp: CancelRequest, times: Times, policy: Policy
+) -> Transition:
+    """``request_cancel`` without the ``Step``: it never raises or refuses."""
+    request = build(
+        PendingRequest,
+        (
+            RequestKind.CANCEL,
+            inp.cl_ord_id,
+            order.cl_ord_id,
+            times.processed_time,
+            inp.actor,
+            None,
+            None,
+        ),
+    )
+    event, effects = sent_request(order, request, times, policy)
+    return applied(order, event, effects)
 
 
 def request_replace(step: Step, inp: ReplaceRequest) -> None:
@@ -200,21 +236,24 @@ def _dispatch_queued(step: Step) -> None:
 # --- answers to cancel and replace -------------------------------------------------------
 
 
+def _canceled(order: Order, inp: CancelAck, times: Times) -> OrderCanceled:
+    pending = order.pending
+    solicited = pending is not None and pending.kind is RequestKind.CANCEL
+    return OrderCanceled(
+        order.order_id, order.version + 1, times, inp.exec_id, inp.cl_ord_id, not solicited
+    )
+
+
 def cancel_done(step: Step, inp: CancelAck) -> None:
     """The venue canceled the order: our cancel's answer, or unsolicited (IOC remainder,
     venue risk, disconnect)."""
-    order = step.order
-    solicited = order.pending is not None and order.pending.kind is RequestKind.CANCEL
-    step.emit(
-        OrderCanceled(
-            order.order_id,
-            step.next_version,
-            step.times,
-            inp.exec_id,
-            inp.cl_ord_id,
-            not solicited,
-        )
-    )
+    step.emit(_canceled(step.order, inp, step.times))
+
+
+def cancel_done_fast(order: Order, inp: CancelAck, times: Times, policy: Policy) -> Transition:
+    """``cancel_done`` without the ``Step``: one event, always."""
+    event = _canceled(order, inp, times)
+    return applied(order, event)
 
 
 def _answered_request(order: Order, kind: RequestKind, cl_ord_id: ClOrdId) -> bool:

@@ -75,7 +75,10 @@ _ROWS: dict[InputKind, dict[OrderStatus, Rule]] = {
         ),
     },
     K.VENUE_ACK: {
-        **_each(UNACKED, Rule(venue.acknowledge, (S.NEW,), "acknowledged by the venue")),
+        **_each(
+            UNACKED,
+            Rule(venue.acknowledge, (S.NEW,), "acknowledged by the venue", venue.acknowledge_fast),
+        ),
         **_each(
             WORKING,
             Rule(
@@ -168,7 +171,12 @@ _ROWS: dict[InputKind, dict[OrderStatus, Rule]] = {
     K.CANCEL_REQUEST: {
         **_each(
             (*UNACKED, *WORKING, S.DONE_FOR_DAY),
-            Rule(requests.request_cancel, (S.PENDING_CANCEL,), "cancel sent; cancel timer armed"),
+            Rule(
+                requests.request_cancel,
+                (S.PENDING_CANCEL,),
+                "cancel sent; cancel timer armed",
+                requests.request_cancel_fast,
+            ),
         ),
         S.PENDING_CANCEL: Rule(
             refuse("CANCEL_PENDING", "a cancel is already pending for this order"),
@@ -190,9 +198,19 @@ _ROWS: dict[InputKind, dict[OrderStatus, Rule]] = {
     K.CANCEL_ACK: {
         **_each(
             (*UNACKED, *WORKING, S.DONE_FOR_DAY, S.PENDING_REPLACE),
-            Rule(requests.cancel_done, (S.CANCELED,), "canceled by the venue (unsolicited)"),
+            Rule(
+                requests.cancel_done,
+                (S.CANCELED,),
+                "canceled by the venue (unsolicited)",
+                requests.cancel_done_fast,
+            ),
         ),
-        S.PENDING_CANCEL: Rule(requests.cancel_done, (S.CANCELED,), "our cancel acknowledged"),
+        S.PENDING_CANCEL: Rule(
+            requests.cancel_done,
+            (S.CANCELED,),
+            "our cancel acknowledged",
+            requests.cancel_done_fast,
+        ),
         S.CANCELED: Rule(ignore("already canceled"), (), "repeat cancel: ignored"),
         **_each(
             (S.FILLED, S.REJECTED, S.EXPIRED),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from keel.domain.build import build
 from keel.domain.effects import Effect
 from keel.domain.enums import ExceptionKind, Outcome
 from keel.domain.events import Event, ExceptionRaised
@@ -29,6 +30,11 @@ class Transition(NamedTuple):
     def exception(self) -> OrderException | None:
         """Return the first exception raised, if any."""
         return self.exceptions[0] if self.exceptions else None
+
+
+def applied(order: Order, event: Event, effects: tuple[Effect, ...] = ()) -> Transition:
+    """Return the transition of a fast path: one event, folded onto the order."""
+    return build(Transition, (fold_next(order, event), (event,), effects, (), Outcome.APPLIED, ""))
 
 
 class Step:
@@ -91,11 +97,14 @@ class Step:
 
     def done(self) -> Transition:
         exceptions = self.exceptions
-        return Transition(
-            self.order,
-            tuple(self.events),
-            tuple(self.effects),
-            tuple(exceptions) if exceptions else (),
-            self.outcome,
-            self.note,
+        return build(
+            Transition,
+            (
+                self.order,
+                tuple(self.events),
+                tuple(self.effects),
+                tuple(exceptions) if exceptions else (),
+                self.outcome,
+                self.note,
+            ),
         )

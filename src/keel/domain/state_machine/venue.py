@@ -37,6 +37,7 @@ from keel.domain.inputs import (
 )
 from keel.domain.order import (
     Order,
+    Times,
 )
 from keel.domain.state_machine.outcomes import (
     PENDING_STATUSES,
@@ -47,7 +48,8 @@ from keel.domain.state_machine.outcomes import (
     ignore,
     implied_ack,
 )
-from keel.domain.state_machine.transition import Step
+from keel.domain.state_machine.policy import Policy
+from keel.domain.state_machine.transition import Step, Transition, applied
 
 # --- new orders and sending --------------------------------------------------------------
 
@@ -60,6 +62,24 @@ def mark_sent(step: Step, inp: SentToVenue) -> None:
 
 
 # --- venue acknowledgements and rejects --------------------------------------------------
+
+
+def acknowledge_fast(
+    order: Order, inp: VenueAck, times: Times, policy: Policy
+) -> Transition | None:
+    """The first ack of an order waiting for it, without the ``Step``."""
+    if order.acknowledged:
+        return None
+    event = OrderAcknowledged(
+        order.order_id,
+        order.version + 1,
+        times,
+        inp.exec_id,
+        inp.venue_order_id,
+        False,
+        OrderStatus.NEW,
+    )
+    return applied(order, event)
 
 
 def acknowledge(step: Step, inp: VenueAck) -> None:
