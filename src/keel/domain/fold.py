@@ -70,6 +70,15 @@ _VERSION = _AT["version"]
 _TIMES = _AT["times"]
 
 
+# Enum members as module globals for the hot path: ``OrderStatus.FILLED`` costs 80 ns a
+# look-up in CPython 3.11, a global 7 ns.
+_V_PENDING = VersionState.PENDING
+_V_ACKNOWLEDGED = VersionState.ACKNOWLEDGED
+_SENT = OrderStatus.SENT
+_CANCEL = RequestKind.CANCEL
+_CANCELED = OrderStatus.CANCELED
+
+
 def _edit(o: Order, **changes: Any) -> Fields:
     """Return the order's fields with ``changes`` applied (for the less frequent events)."""
     fields = list(o)
@@ -86,7 +95,7 @@ def _mark(
     reason: str | None = None,
 ) -> tuple[OrderVersion, ...]:
     """Return the lineage with ``cl_ord_id``'s entry moved to ``state``."""
-    answered = None if state is VersionState.PENDING else times.processed_time
+    answered = None if state is _V_PENDING else times.processed_time
     out = list(lineage)
     for i, e in enumerate(out):
         if e.cl_ord_id == cl_ord_id:
@@ -182,8 +191,8 @@ def _created(e: OrderCreated) -> Order:
 def _acknowledged(o: Order, e: OrderAcknowledged) -> Fields:
     f = list(o)
     lineage = o.lineage
-    if lineage[0].state is VersionState.PENDING:
-        f[_LINEAGE] = _mark(lineage, lineage[0].cl_ord_id, VersionState.ACKNOWLEDGED, e.times)
+    if lineage[0].state is _V_PENDING:
+        f[_LINEAGE] = _mark(lineage, lineage[0].cl_ord_id, _V_ACKNOWLEDGED, e.times)
     f[_STATUS] = e.status
     f[_ACKNOWLEDGED] = True
     f[_DONE_FOR_DAY] = False
@@ -191,7 +200,7 @@ def _acknowledged(o: Order, e: OrderAcknowledged) -> Fields:
         f[_VENUE_ORDER_ID] = e.venue_order_id
     if e.exec_id is not None:
         f[_EXEC_IDS] = o.exec_ids | {e.exec_id}
-    if o.status is OrderStatus.SENT:
+    if o.status is _SENT:
         f[_STATUS_REQUESTS] = 0
     return f
 
@@ -211,7 +220,7 @@ def _fill_booked(o: Order, e: FillBooked) -> Fields:
 def _request_sent(o: Order, e: RequestSent) -> Fields:
     request = e.request
     f = list(o)
-    sent = _version(request, e.changes, VersionState.PENDING)
+    sent = _version(request, e.changes, _V_PENDING)
     if o.version_of(request.cl_ord_id) is None:
         f[_LINEAGE] = (*o.lineage, sent)
     else:  # taken off the queue: sent now, against the terms and ClOrdID in force now
@@ -230,15 +239,15 @@ def _canceled(o: Order, e: OrderCanceled) -> Fields:
     lineage = o.lineage
     pending = o.pending
     if pending is not None:
-        if pending.kind is RequestKind.CANCEL and not e.unsolicited:
-            lineage = _mark(lineage, pending.cl_ord_id, VersionState.ACKNOWLEDGED, e.times)
+        if pending.kind is _CANCEL and not e.unsolicited:
+            lineage = _mark(lineage, pending.cl_ord_id, _V_ACKNOWLEDGED, e.times)
             f[_CL_ORD_ID] = pending.cl_ord_id
         else:
             lineage = _mark(lineage, pending.cl_ord_id, VersionState.REJECTED, e.times, "CANCELED")
     if o.queued is not None:
         lineage = _mark(lineage, o.queued.cl_ord_id, VersionState.REFUSED, e.times, "CANCELED")
     f[_LINEAGE] = lineage
-    f[_STATUS] = OrderStatus.CANCELED
+    f[_STATUS] = _CANCELED
     f[_LEAVES_QTY] = ZERO
     f[_PENDING] = None
     f[_QUEUED] = None

@@ -64,6 +64,11 @@ def mark_sent(step: Step, inp: SentToVenue) -> None:
 # --- venue acknowledgements and rejects --------------------------------------------------
 
 
+# Enum members as module globals for the hot path: ``OrderStatus.FILLED`` costs 80 ns a
+# look-up in CPython 3.11, a global 7 ns.
+_NEW = OrderStatus.NEW
+
+
 def acknowledge_fast(
     order: Order, inp: VenueAck, times: Times, policy: Policy
 ) -> Transition | None:
@@ -77,7 +82,7 @@ def acknowledge_fast(
         inp.exec_id,
         inp.venue_order_id,
         False,
-        OrderStatus.NEW,
+        _NEW,
     )
     return applied(order, event)
 
