@@ -97,22 +97,9 @@ def _mark(
     """Return the lineage with ``cl_ord_id``'s entry moved to ``state``."""
     answered = None if state is _V_PENDING else times.processed_time
     out = list(lineage)
-    for i, e in enumerate(out):
-        if e.cl_ord_id == cl_ord_id:
-            out[i] = build(
-                OrderVersion,
-                (
-                    e.cl_ord_id,
-                    e.kind,
-                    e.orig_cl_ord_id,
-                    e.changes,
-                    e.requested_at,
-                    e.actor,
-                    state,
-                    answered,
-                    reason,
-                ),
-            )
+    for i, entry in enumerate(out):
+        if entry.cl_ord_id == cl_ord_id:  # the first six fields stay; the answer is new
+            out[i] = build(OrderVersion, (*entry[:6], state, answered, reason))
     return tuple(out)
 
 

@@ -125,6 +125,7 @@ def _book(step: Step, inp: Fill, *, late: bool) -> None:
 # Enum members as module globals for the hot path: ``OrderStatus.FILLED`` costs 80 ns a
 # look-up in CPython 3.11, a global 7 ns.
 _FILLED = OrderStatus.FILLED
+_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
 _ACTIVE = FillState.ACTIVE
 
 
@@ -144,8 +145,8 @@ def book_fill_fast(order: Order, inp: Fill, times: Times, policy: Policy) -> Tra
         return None  # OVERFILL or MISSING_EXECUTION to raise: the handler does it
     if cum_qty == order_qty:
         status, leaves_qty = _FILLED, ZERO
-    else:
-        status = status_for_quantity(order, cum_qty)
+    else:  # what status_for_quantity says for an open, acknowledged order not yet filled
+        status = order.status if order.status in PENDING_STATUSES else _PARTIALLY_FILLED
         leaves_qty = order_qty - cum_qty
     fill = build(
         BookedFill,
