@@ -96,11 +96,15 @@ def _mark(
 ) -> tuple[OrderVersion, ...]:
     """Return the lineage with ``cl_ord_id``'s entry moved to ``state``."""
     answered = None if state is _V_PENDING else times.processed_time
-    out = list(lineage)
-    for i, entry in enumerate(out):
-        if entry.cl_ord_id == cl_ord_id:  # the first six fields stay; the answer is new
-            out[i] = build(OrderVersion, (*entry[:6], state, answered, reason))
-    return tuple(out)
+    i = len(lineage)
+    while i:  # from the newest: the entry answered is nearly always the last one sent
+        i -= 1
+        entry = lineage[i]
+        if entry.cl_ord_id == cl_ord_id:  # ClOrdIDs are unique within an order
+            # the first six fields stay; the answer is new
+            answer = build(OrderVersion, (*entry[:6], state, answered, reason))
+            return (*lineage[:i], answer, *lineage[i + 1 :])
+    return lineage
 
 
 def _close_requests(
@@ -178,8 +182,10 @@ def _created(e: OrderCreated) -> Order:
 def _acknowledged(o: Order, e: OrderAcknowledged) -> Fields:
     f = list(o)
     lineage = o.lineage
-    if lineage[0].state is _V_PENDING:
-        f[_LINEAGE] = _mark(lineage, lineage[0].cl_ord_id, _V_ACKNOWLEDGED, e.times)
+    first = lineage[0]
+    if first.state is _V_PENDING:  # the NEW instruction's answer
+        answered = build(OrderVersion, (*first[:6], _V_ACKNOWLEDGED, e.times.processed_time, None))
+        f[_LINEAGE] = (answered, *lineage[1:])
     f[_STATUS] = e.status
     f[_ACKNOWLEDGED] = True
     f[_DONE_FOR_DAY] = False
@@ -208,11 +214,11 @@ def _request_sent(o: Order, e: RequestSent) -> Fields:
     request = e.request
     f = list(o)
     sent = _version(request, e.changes, _V_PENDING)
-    if o.version_of(request.cl_ord_id) is None:
+    queued = o.queued
+    if queued is None or queued.cl_ord_id != request.cl_ord_id:
         f[_LINEAGE] = (*o.lineage, sent)
     else:  # taken off the queue: sent now, against the terms and ClOrdID in force now
         f[_LINEAGE] = tuple(sent if v.cl_ord_id == request.cl_ord_id else v for v in o.lineage)
-    if o.queued is not None and o.queued.cl_ord_id == request.cl_ord_id:
         f[_QUEUED] = None
     f[_STATUS] = e.status
     f[_PENDING] = request
