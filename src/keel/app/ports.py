@@ -1,15 +1,126 @@
 """Ports: what the application needs from the outside world, as ``typing.Protocol``s.
 
-Adapters implement them; ``keel.bootstrap`` (and, until it exists, the CLI) chooses which.
+Adapters implement them; ``keel.bootstrap`` chooses which. Every store implementation
+(memory, SQLite, PostgreSQL) passes the one contract suite in ``tests/integration/store``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
+
+from keel.app.records import (
+    CommitBatch,
+    EventRecord,
+    ExceptionRow,
+    FillRow,
+    IdempotencyRecord,
+    InputRecord,
+    LinkRow,
+    LogHead,
+    PositionRow,
+    ProjectionRows,
+)
 
 
 class Clock(Protocol):
     """Tells the time in UTC. Domain code never reads a clock; the app passes time in."""
 
     def now(self) -> datetime: ...
+
+
+PROJECTION_TABLES = ("orders", "order_links", "fills", "positions", "exceptions")
+"""The current-state tables rebuilt from the log by replay, in that order."""
+
+
+class EventStore(Protocol):
+    """The event log and the current-state tables beside it.
+
+    Every method either does all it was asked or raises ``StoreError`` having changed
+    nothing. Only the sequencer writes; anything may read.
+    """
+
+    # -- schema -------------------------------------------------------------------------
+    def migrate(self) -> int:
+        """Apply the migrations not yet applied; return the schema version now in force."""
+        ...
+
+    def schema_version(self) -> int:
+        """Return the schema version of the database (0 when nothing is applied)."""
+        ...
+
+    # -- the writer ---------------------------------------------------------------------
+    def head(self) -> LogHead:
+        """Return the last input and event sequence numbers and the last event's hash."""
+        ...
+
+    def commit(self, batch: CommitBatch) -> None:
+        """Write a whole batch in one transaction: inputs, events, idempotency keys and the
+        projection rows (orders, links and exceptions upserted, fills upserted, positions
+        upserted). Durable when it returns."""
+        ...
+
+    # -- what the sequencer loads -------------------------------------------------------
+    def load_open_orders(self) -> list[bytes]:
+        """Return the snapshots of every order that is not closed (status not terminal)."""
+        ...
+
+    def load_order(self, order_id: str) -> bytes | None:
+        """Return one order's snapshot, whatever its status."""
+        ...
+
+    def find_key(self, key: str) -> IdempotencyRecord | None:
+        """Return what was processed under an idempotency key, if anything."""
+        ...
+
+    def keys_of_open_orders(self) -> list[IdempotencyRecord]:
+        """Return the idempotency keys that belong to orders that are not closed."""
+        ...
+
+    def load_positions(self) -> list[PositionRow]: ...
+
+    def active_fills(self, account: str, instrument: str) -> list[FillRow]:
+        """Return the ACTIVE fills of one account and instrument in booking order."""
+        ...
+
+    # -- reading the log ----------------------------------------------------------------
+    def read_events(self, after_seq: int = 0, limit: int = 10_000) -> list[EventRecord]:
+        """Return events with ``event_seq > after_seq`` in sequence order, at most ``limit``."""
+        ...
+
+    def read_inputs(self, after_seq: int = 0, limit: int = 10_000) -> list[InputRecord]:
+        """Return inputs with ``input_seq > after_seq`` in sequence order."""
+        ...
+
+    def inputs_by_seq(self, seqs: Sequence[int]) -> list[InputRecord]: ...
+
+    def events_for_order(self, order_id: str) -> list[EventRecord]:
+        """Return one order's events in order."""
+        ...
+
+    def count_inputs_by_outcome(self) -> dict[str, int]:
+        """Return how many inputs ended with each outcome (``DUPLICATE``: the duplicates)."""
+        ...
+
+    # -- reading the projections --------------------------------------------------------
+    def resolve_order_ref(self, ref: str) -> str | None:
+        """Return the order id that ``ref`` names: an order id, a ClOrdID, a venue order id,
+        or a client order id (``ACCOUNT:ID`` or, when unambiguous, the bare id)."""
+        ...
+
+    def fills_for_order(self, order_id: str) -> list[FillRow]: ...
+
+    def links_for_order(self, order_id: str) -> list[LinkRow]: ...
+
+    def exceptions_for_order(self, order_id: str) -> list[ExceptionRow]: ...
+
+    def read_table(self, table: str) -> Iterator[dict[str, Any]]:
+        """Yield every row of a projection table as column -> value, by primary key."""
+        ...
+
+    def replace_projections(self, rows: ProjectionRows) -> None:
+        """Replace every projection table's content with ``rows``, in one transaction."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,209 @@
+"""What the sequencer hands a store to commit, and what a store hands back.
+
+Rows are plain values whose field names are the tables' column names, so every store maps
+them to SQL the same way. Prices, quantities and money are ``Decimal``; times are aware UTC
+``datetime``s; encoded domain values (inputs, events, order snapshots) are UTF-8 JSON bytes
+made by ``keel.app.codec``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class InputRecord:
+    """One input as received and processed: kept forever, linked to what it caused."""
+
+    input_seq: int
+    """Global, gap-free, assigned by the sequencer in processing order."""
+    source: str
+    """Where it came from: ``client:rest``, ``client:fix:CLIENT1``, ``venue:SIM``, ``timer``."""
+    kind: str
+    """The domain input kind (``FILL``, ``CANCEL_REQUEST``...)."""
+    order_id: str | None
+    idempotency_key: str | None
+    ingest_time: datetime
+    processed_time: datetime
+    payload: bytes
+    """The canonical domain input, encoded."""
+    raw: bytes | None
+    """The bytes as received (a FIX message, a file row), when there were any."""
+    outcome: str
+    note: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One domain event as stored: immutable, hash-chained to the one before."""
+
+    event_seq: int
+    """Global sequence over all partitions."""
+    partition: int
+    partition_seq: int
+    order_id: str
+    order_version: int
+    type: str
+    schema_version: int
+    payload: bytes
+    input_seq: int
+    actor: str
+    recorded_at: datetime
+    prev_hash: bytes
+    hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """What has been processed under a key, and the answer a retry gets."""
+
+    key: str
+    input_seq: int
+    order_id: str | None
+    answer: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    order_id: str
+    account: str
+    instrument: str
+    side: str
+    ord_type: str
+    qty: Decimal
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+    tif: str
+    expire_time: datetime | None
+    venue: str | None
+    client_order_id: str | None
+    parent_id: str | None
+    status: str
+    cl_ord_id: str
+    venue_order_id: str | None
+    cum_qty: Decimal
+    leaves_qty: Decimal
+    avg_px: Decimal
+    cum_notional: Decimal
+    open_exceptions: int
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    snapshot: bytes
+    """The whole ``Order`` value, encoded: what the sequencer loads at start."""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRow:
+    """One id that leads to an order: a ClOrdID, a venue order id, a client order id, a child.
+
+    ``kind`` is ``CL_ORD_ID``, ``VENUE_ORDER_ID``, ``CLIENT_ORDER_ID`` (``ref`` is
+    ``account:client order id``) or ``CHILD`` (``ref`` is the child's order id, ``order_id``
+    the parent's). ``detail`` says more (``NEW``, ``REPLACE of X``, ``CANCEL of X``).
+    """
+
+    kind: str
+    ref: str
+    order_id: str
+    detail: str
+    created_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class FillRow:
+    fill_id: str
+    order_id: str
+    exec_id: str
+    account: str
+    instrument: str
+    side: str
+    qty: Decimal
+    price: Decimal
+    cl_ord_id: str | None
+    event_time: datetime
+    ingest_time: datetime
+    trade_date: date | None
+    state: str
+    corrects: str | None
+    late: bool
+    booked_seq: int
+    """The event sequence that booked it: the order fills are applied to positions in."""
+
+
+@dataclass(frozen=True, slots=True)
+class PositionRow:
+    account: str
+    instrument: str
+    net_qty: Decimal
+    avg_cost: Decimal
+    realized_pnl: Decimal
+    updated_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionRow:
+    exception_id: str
+    kind: str
+    order_id: str | None
+    summary: str
+    evidence: str
+    """JSON: the labelled values the state machine recorded."""
+    status: str
+    raised_at: datetime
+    input_seq: int
+    exec_id: str | None
+    cl_ord_id: str | None
+    resolved_by: str | None = None
+    resolution: str | None = None
+    resolved_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class ProjectionRows:
+    """The current-state rows one batch changes, written in the batch's transaction."""
+
+    orders: dict[str, OrderRow] = field(default_factory=dict)
+    links: list[LinkRow] = field(default_factory=list)
+    fills: dict[str, FillRow] = field(default_factory=dict)
+    positions: dict[tuple[str, str], PositionRow] = field(default_factory=dict)
+    exceptions: dict[str, ExceptionRow] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CommitBatch:
+    """Everything one group commit writes, in one transaction."""
+
+    inputs: list[InputRecord]
+    events: list[EventRecord]
+    keys: list[IdempotencyRecord]
+    projections: ProjectionRows
+
+
+@dataclass(frozen=True, slots=True)
+class LogHead:
+    """Where the log stands: the sequencer continues from here after a restart."""
+
+    last_input_seq: int
+    last_event_seq: int
+    last_partition_seq: int
+    last_hash: bytes
+
+
+GENESIS_HASH = b"\x00" * 32
+"""The ``prev_hash`` of the first event."""
+
+EMPTY_HEAD = LogHead(0, 0, 0, GENESIS_HASH)
+
+
+def row_values(row: Any) -> dict[str, Any]:
+    """Return a row's columns and values, in declaration order."""
+    return {f.name: getattr(row, f.name) for f in fields(row)}
+
+
+def column_names(row_type: type[Any]) -> tuple[str, ...]:
+    """Return a row type's column names, in declaration order."""
+    return tuple(f.name for f in fields(row_type))
