@@ -83,6 +83,17 @@ def decode_order(snapshot: bytes) -> Order:
         raise CodecError(f"cannot decode an order snapshot: {e}") from e
 
 
+_ANSWER_DECODER = msgspec.json.Decoder(dict[str, Any])
+
+
+def decode_answer(payload: bytes) -> dict[str, Any]:
+    """Decode an idempotency key's stored answer."""
+    try:
+        return _ANSWER_DECODER.decode(payload)
+    except msgspec.DecodeError as e:
+        raise CodecError(f"cannot decode a stored answer: {e}") from e
+
+
 def to_json_text(value: Any) -> str:
     """Encode a value as JSON text (for evidence and answers shown to people)."""
     return _encoder.encode(value).decode()

@@ -1,0 +1,235 @@
+"""From events to the current-state rows: orders, links, fills, positions, exceptions.
+
+The sequencer runs this on every transition and writes the rows in the same transaction as
+the events; replay runs the same code over the whole log. So the live tables and a rebuild
+can only differ if the tables were changed behind the log's back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from keel.app.codec import encode, to_json_text
+from keel.app.records import ExceptionRow, FillRow, LinkRow, OrderRow, PositionRow, ProjectionRows
+from keel.domain.enums import ExceptionStatus, Side
+from keel.domain.events import (
+    Event,
+    ExceptionCleared,
+    ExceptionRaised,
+    FillAmended,
+    FillBooked,
+    OrderAcknowledged,
+    OrderCreated,
+    ReplaceAcknowledged,
+    RequestQueued,
+    RequestRefused,
+    RequestSent,
+)
+from keel.domain.order import BookedFill, FillState, Order
+from keel.domain.positions import FLAT, Position, apply_trade, position_of
+
+PROJECTION_VERSION = 1
+"""Bump when the rows derived from the same events change; replay --rebuild applies it."""
+
+PositionKey = tuple[str, str]
+FillsOf = Callable[[str, str], list[FillRow]]
+"""Return the stored active fills of an account and instrument (to recompute a position)."""
+ExceptionsOf = Callable[[str], list[ExceptionRow]]
+"""Return the stored exception rows of an order (to resolve one raised in an earlier batch)."""
+_ACTIVE = FillState.ACTIVE.value
+
+
+def order_row(order: Order) -> OrderRow:
+    spec = order.spec
+    return OrderRow(
+        order_id=order.order_id,
+        account=spec.account,
+        instrument=spec.instrument,
+        side=spec.side.value,
+        ord_type=spec.ord_type.value,
+        qty=spec.qty,
+        limit_price=spec.limit_price,
+        stop_price=spec.stop_price,
+        tif=spec.tif.value,
+        expire_time=spec.expire_time,
+        venue=spec.venue,
+        client_order_id=order.client_order_id,
+        parent_id=order.parent_id,
+        status=order.status.value,
+        cl_ord_id=order.cl_ord_id,
+        venue_order_id=order.venue_order_id,
+        cum_qty=order.cum_qty,
+        leaves_qty=order.leaves_qty,
+        avg_px=order.avg_px,
+        cum_notional=order.cum_notional,
+        open_exceptions=len(order.open_exceptions),
+        created_at=order.created_at,
+        updated_at=order.times.processed_time,
+        version=order.version,
+        snapshot=encode(order),
+    )
+
+
+def fill_row(order: Order, fill: BookedFill, booked_seq: int) -> FillRow:
+    spec = order.spec
+    return FillRow(
+        fill_id=fill.fill_id,
+        order_id=order.order_id,
+        exec_id=fill.exec_id,
+        account=spec.account,
+        instrument=spec.instrument,
+        side=spec.side.value,
+        qty=fill.qty,
+        price=fill.price,
+        cl_ord_id=fill.cl_ord_id,
+        event_time=fill.event_time,
+        ingest_time=fill.ingest_time,
+        trade_date=fill.trade_date,
+        state=fill.state.value,
+        corrects=fill.corrects,
+        late=fill.late,
+        booked_seq=booked_seq,
+    )
+
+
+class Projector:
+    """Keeps the positions book and turns each transition's events into rows."""
+
+    def __init__(
+        self,
+        positions: dict[PositionKey, Position],
+        fills_of: FillsOf,
+        exceptions_of: ExceptionsOf,
+    ) -> None:
+        self.positions = positions
+        self._fills_of = fills_of
+        self._exceptions_of = exceptions_of
+
+    def project(
+        self,
+        rows: ProjectionRows,
+        order: Order,
+        events: Sequence[Event],
+        first_event_seq: int,
+        input_seq: int,
+    ) -> None:
+        """Add to ``rows`` what one transition changed; ``order`` is the order after it."""
+        if not events:
+            return
+        rows.orders[order.order_id] = order_row(order)
+        for offset, event in enumerate(events):
+            self._project_event(rows, order, event, first_event_seq + offset, input_seq)
+
+    def _link(
+        self, rows: ProjectionRows, kind: str, ref: str, order: Order, detail: str, seq: int
+    ) -> None:
+        rows.links.append(LinkRow(kind, ref, order.order_id, detail, seq))
+
+    def _project_event(
+        self, rows: ProjectionRows, order: Order, event: Event, seq: int, input_seq: int
+    ) -> None:
+        oid = order.order_id
+        match event:
+            case OrderCreated():
+                self._link(rows, "CL_ORD_ID", event.cl_ord_id, order, "NEW", seq)
+                if event.client_order_id:
+                    ref = f"{event.spec.account}:{event.client_order_id}"
+                    self._link(rows, "CLIENT_ORDER_ID", ref, order, "", seq)
+                if event.parent_id:
+                    rows.links.append(LinkRow("CHILD", oid, event.parent_id, "", seq))
+            case RequestSent() | RequestQueued():
+                request = event.request
+                detail = f"{request.kind.value} of {request.orig_cl_ord_id}"
+                self._link(rows, "CL_ORD_ID", request.cl_ord_id, order, detail, seq)
+            case RequestRefused():
+                detail = f"{event.kind.value} refused: {event.reason_code}"
+                self._link(rows, "CL_ORD_ID", event.cl_ord_id, order, detail, seq)
+            case OrderAcknowledged() | ReplaceAcknowledged() if event.venue_order_id:
+                self._link(rows, "VENUE_ORDER_ID", event.venue_order_id, order, "", seq)
+            case FillBooked():
+                rows.fills[event.fill.fill_id] = fill_row(order, event.fill, seq)
+                key = (order.spec.account, order.spec.instrument)
+                before = self.positions.get(key, FLAT)
+                self._set_position(
+                    rows,
+                    key,
+                    apply_trade(before, order.spec.side, event.fill.qty, event.fill.price),
+                    seq,
+                )
+            case FillAmended():
+                self._amend(rows, order, event, seq)
+            case ExceptionRaised():
+                record = event.exception
+                rows.exceptions[record.exception_id] = ExceptionRow(
+                    exception_id=record.exception_id,
+                    kind=record.kind.value,
+                    order_id=record.order_id,
+                    summary=record.summary,
+                    evidence=to_json_text(dict(record.evidence)),
+                    status=record.status.value,
+                    raised_at=record.raised_at,
+                    input_seq=input_seq,
+                    exec_id=record.exec_id,
+                    cl_ord_id=record.cl_ord_id,
+                )
+            case ExceptionCleared():
+                existing = rows.exceptions.get(event.exception_id)
+                if existing is None:  # raised in an earlier batch
+                    stored = self._exceptions_of(oid)
+                    existing = next(
+                        (x for x in stored if x.exception_id == event.exception_id), None
+                    )
+                if existing is not None:
+                    rows.exceptions[event.exception_id] = replace(
+                        existing,
+                        status=ExceptionStatus.RESOLVED.value,
+                        resolved_by="system",
+                        resolution=event.reason,
+                        resolved_at=event.times.processed_time,
+                    )
+            case _:
+                pass
+
+    def _amend(self, rows: ProjectionRows, order: Order, event: FillAmended, seq: int) -> None:
+        """A correction or bust: mark the original, add the replacement, recompute the
+        position from the remaining active fills in booking order."""
+        for fill in order.fills:
+            if fill.exec_id == event.ref_exec_id:
+                previous = rows.fills.get(fill.fill_id)
+                booked = previous.booked_seq if previous else self._booked_seq(order, fill)
+                rows.fills[fill.fill_id] = fill_row(order, fill, booked)
+        if event.replacement is not None:
+            rows.fills[event.replacement.fill_id] = fill_row(order, event.replacement, seq)
+        account, instrument = order.spec.account, order.spec.instrument
+        merged = {f.fill_id: f for f in self._fills_of(account, instrument)}
+        merged.update(
+            (f.fill_id, f)
+            for f in rows.fills.values()
+            if (f.account, f.instrument) == (account, instrument)
+        )
+        active = sorted(
+            (f for f in merged.values() if f.state == _ACTIVE),
+            key=lambda f: f.booked_seq,
+        )
+        trades = [(Side(f.side), f.qty, f.price) for f in active]
+        self._set_position(rows, (account, instrument), position_of(trades), seq)
+
+    def _booked_seq(self, order: Order, fill: BookedFill) -> int:
+        for stored in self._fills_of(order.spec.account, order.spec.instrument):
+            if stored.fill_id == fill.fill_id:
+                return stored.booked_seq
+        return 0
+
+    def _set_position(
+        self, rows: ProjectionRows, key: PositionKey, position: Position, seq: int
+    ) -> None:
+        self.positions[key] = position
+        rows.positions[key] = PositionRow(
+            account=key[0],
+            instrument=key[1],
+            net_qty=position.net_qty,
+            avg_cost=position.avg_cost,
+            realized_pnl=position.realized_pnl,
+            updated_seq=seq,
+        )

@@ -1,0 +1,478 @@
+"""The sequencer: the single writer of order state.
+
+Inputs arrive on an asyncio queue in arrival order. The sequencer takes whatever has queued
+(up to ``max_batch``), applies the state machine to each input in turn, and commits the
+batch's inputs, events, idempotency keys and projection rows in one transaction (group
+commit). Only after that commit does it release anything: the answers to the callers, the
+effects (venue messages, timers) and the committed events to subscribers. While batch k is
+being committed on a worker thread, batch k+1 is computed; its effects still wait for its
+own commit.
+
+A failed commit stops the sequencer (fail-stop): in-memory state may be ahead of the log, so
+the process must restart and reload from the store. Nothing that was not committed was
+released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from keel.app import codec
+from keel.app.chain import event_hash
+from keel.app.errors import SequencerStoppedError
+from keel.app.ports import Clock, EventStore
+from keel.app.projector import Projector
+from keel.app.records import (
+    CommitBatch,
+    EventRecord,
+    ExceptionRow,
+    FillRow,
+    IdempotencyRecord,
+    InputRecord,
+    LogHead,
+    ProjectionRows,
+)
+from keel.app.runtime import tune_gc
+from keel.domain.effects import Effect
+from keel.domain.enums import TERMINAL_STATUSES, Outcome
+from keel.domain.events import Event
+from keel.domain.ids import OrderId
+from keel.domain.inputs import (
+    Input,
+    NewOrderAccepted,
+    NewOrderDenied,
+    VenueReport,
+)
+from keel.domain.order import Order
+from keel.domain.order_exceptions import OrderException
+from keel.domain.positions import Position
+from keel.domain.state_machine import DEFAULT_POLICY, Policy, Transition, apply
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What became of one submitted input, once it is durable."""
+
+    input_seq: int
+    outcome: Outcome
+    order: Order | None
+    events: tuple[Event, ...]
+    exceptions: tuple[OrderException, ...]
+    effects: tuple[Effect, ...]
+    note: str
+    duplicate_of: int | None = None
+    """For a retried command or redelivered message: the input that was processed first."""
+    answer: dict[str, Any] = field(default_factory=dict)
+    """The answer a retry gets: the first processing's outcome, order and status."""
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """A committed input with its stored events, handed to subscribers after commit."""
+
+    result: Result
+    events: tuple[EventRecord, ...]
+
+
+Subscriber = Callable[[Sequence[Committed]], None]
+"""Called after each commit with what it made durable, in order; must not block."""
+
+
+@dataclass(slots=True)
+class _Submission:
+    inp: Input
+    source: str
+    raw: bytes | None
+    key: str | None
+    future: asyncio.Future[Result]
+
+
+@dataclass(slots=True)
+class _Prepared:
+    batch: CommitBatch
+    released: list[tuple[_Submission, Result, tuple[EventRecord, ...]]]
+    closed: list[tuple[OrderId, int]]
+    """Orders that closed in this batch, with the version they closed at."""
+
+
+def key_for(inp: Input, source: str, explicit: str | None) -> str | None:
+    """Return the key under which ``inp`` is processed at most once.
+
+    A venue's execution report: its source and ExecID. A new order from a client: its
+    account and client order id. Any command sent with an Idempotency-Key: that key, scoped
+    by who sent it.
+    """
+    if explicit is not None:
+        return f"idem:{getattr(inp, 'actor', source)}:{explicit}"
+    if isinstance(inp, VenueReport):
+        return f"exec:{source}:{inp.exec_id}"
+    if isinstance(inp, (NewOrderAccepted, NewOrderDenied)) and inp.client_order_id:
+        return f"client:{inp.spec.account}:{inp.client_order_id}"
+    return None
+
+
+def _actor_of(inp: Input, source: str) -> str:
+    actor = getattr(inp, "actor", None)
+    return actor if isinstance(actor, str) else source
+
+
+class Sequencer:
+    """The one writer: applies inputs in arrival order, commits in groups, then releases."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        clock: Clock,
+        *,
+        policy: Policy = DEFAULT_POLICY,
+        partition: int = 0,
+        max_batch: int = 1_000,
+        tune_collector: bool = True,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._policy = policy
+        self._partition = partition
+        self._max_batch = max_batch
+        self._tune_collector = tune_collector
+        self._queue: asyncio.Queue[_Submission | None] = asyncio.Queue()
+        self._orders: dict[OrderId, Order] = {}
+        self._keys: dict[str, IdempotencyRecord] = {}
+        self._head = LogHead(0, 0, 0, b"")
+        self._projector = Projector({}, self._fills_of, self._exceptions_of)
+        self._inflight: ProjectionRows | None = None
+        """The rows of the batch being committed: newer than the store, read before it."""
+        self._subscribers: list[Subscriber] = []
+        self._task: asyncio.Task[None] | None = None
+        self._failure: BaseException | None = None
+        self.duplicates = 0
+        """Inputs answered as duplicates since start (the store counts them all)."""
+        self.batches = 0
+        self.committed_inputs = 0
+
+    # -- life cycle ---------------------------------------------------------------------
+    async def start(self) -> None:
+        """Load the working orders, keys, positions and log head; start taking inputs."""
+        await asyncio.to_thread(self._load)
+        if self._tune_collector:
+            tune_gc()
+        self._task = asyncio.create_task(self._run(), name="keel-sequencer")
+
+    def _load(self) -> None:
+        store = self._store
+        self._head = store.head()
+        self._orders = {}
+        for snapshot in store.load_open_orders():
+            order = codec.decode_order(snapshot)
+            self._orders[order.order_id] = order
+        self._keys = {record.key: record for record in store.keys_of_open_orders()}
+        self._projector.positions.update(
+            ((row.account, row.instrument), Position(row.net_qty, row.net_qty * row.avg_cost,
+                                                     row.realized_pnl))
+            for row in store.load_positions()
+        )  # fmt: skip
+
+    async def stop(self) -> None:
+        """Finish what is queued, commit it, release it, and stop."""
+        if self._task is None:
+            return
+        await self._queue.put(None)
+        with contextlib.suppress(Exception):
+            await self._task
+        self._task = None
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    @property
+    def open_orders(self) -> dict[OrderId, Order]:
+        """The orders held in memory (every order that is not closed)."""
+        return self._orders
+
+    @property
+    def head(self) -> LogHead:
+        return self._head
+
+    # -- taking inputs ------------------------------------------------------------------
+    async def submit(
+        self,
+        inp: Input,
+        *,
+        source: str,
+        raw: bytes | None = None,
+        idempotency_key: str | None = None,
+    ) -> Result:
+        """Queue ``inp`` and return its result once it is durable."""
+        return await self.enqueue(inp, source=source, raw=raw, idempotency_key=idempotency_key)
+
+    def enqueue(
+        self,
+        inp: Input,
+        *,
+        source: str,
+        raw: bytes | None = None,
+        idempotency_key: str | None = None,
+    ) -> asyncio.Future[Result]:
+        """Queue ``inp`` without waiting; the future resolves once it is durable."""
+        if self._failure is not None or self._task is None:
+            raise SequencerStoppedError("the sequencer is not running") from self._failure
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        key = key_for(inp, source, idempotency_key)
+        self._queue.put_nowait(_Submission(inp, source, raw, key, future))
+        return future
+
+    # -- the loop -----------------------------------------------------------------------
+    async def _run(self) -> None:
+        inflight: asyncio.Future[None] | None = None
+        inflight_prepared: _Prepared | None = None
+        stopping = False
+        try:
+            while not stopping:
+                subs, stopping = await self._take_batch()
+                prepared = self._prepare(subs) if subs else None
+                if inflight is not None and inflight_prepared is not None:
+                    await inflight
+                    self._release(inflight_prepared)
+                    inflight = inflight_prepared = None
+                if prepared is None:
+                    continue
+                inflight = asyncio.ensure_future(asyncio.to_thread(self._commit, prepared))
+                inflight_prepared = prepared
+                self._inflight = prepared.batch.projections
+                if self._queue.empty() or stopping:
+                    await inflight
+                    self._release(prepared)
+                    inflight = inflight_prepared = None
+        except BaseException as e:
+            self._fail(e, inflight_prepared)
+            raise
+
+    async def _take_batch(self) -> tuple[list[_Submission], bool]:
+        first = await self._queue.get()
+        if first is None:
+            return [], True
+        subs = [first]
+        while len(subs) < self._max_batch:
+            try:
+                nxt = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            if nxt is None:
+                return subs, True
+            subs.append(nxt)
+        return subs, False
+
+    def _commit(self, prepared: _Prepared) -> None:
+        self._store.commit(prepared.batch)
+
+    def _fail(self, error: BaseException, prepared: _Prepared | None) -> None:
+        self._failure = error
+        stopped = SequencerStoppedError(f"the sequencer stopped: {error}")
+        pending = [] if prepared is None else [s for s, _, _ in prepared.released]
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is not None:
+                pending.append(item)
+        for sub in pending:
+            if not sub.future.done():
+                sub.future.set_exception(stopped)
+
+    def _release(self, prepared: _Prepared) -> None:
+        if self._inflight is prepared.batch.projections:
+            self._inflight = None
+        self.batches += 1
+        self.committed_inputs += len(prepared.released)
+        for order_id, version in prepared.closed:
+            current = self._orders.get(order_id)
+            if current is not None and current.version == version:
+                del self._orders[order_id]
+        for sub, result, _ in prepared.released:
+            if not sub.future.done():
+                sub.future.set_result(result)
+        if self._subscribers:
+            committed = [Committed(result, events) for _, result, events in prepared.released]
+            for subscriber in self._subscribers:
+                subscriber(committed)
+
+    # -- what the projector reads: the store, overlaid with the batch being committed ----
+    def _fills_of(self, account: str, instrument: str) -> list[FillRow]:
+        stored = {f.fill_id: f for f in self._store.active_fills(account, instrument)}
+        if self._inflight is not None:
+            stored.update(
+                (f.fill_id, f)
+                for f in self._inflight.fills.values()
+                if (f.account, f.instrument) == (account, instrument)
+            )
+        return list(stored.values())
+
+    def _exceptions_of(self, order_id: str) -> list[ExceptionRow]:
+        stored = {x.exception_id: x for x in self._store.exceptions_for_order(order_id)}
+        if self._inflight is not None:
+            stored.update(
+                (x.exception_id, x)
+                for x in self._inflight.exceptions.values()
+                if x.order_id == order_id
+            )
+        return list(stored.values())
+
+    # -- one batch ----------------------------------------------------------------------
+    def _prepare(self, subs: list[_Submission]) -> _Prepared:
+        head = self._head
+        input_seq, event_seq = head.last_input_seq, head.last_event_seq
+        partition_seq, last_hash = head.last_partition_seq, head.last_hash
+        inputs: list[InputRecord] = []
+        events: list[EventRecord] = []
+        keys: list[IdempotencyRecord] = []
+        rows = ProjectionRows()
+        released: list[tuple[_Submission, Result, tuple[EventRecord, ...]]] = []
+        closed: list[tuple[OrderId, int]] = []
+        for sub in subs:
+            inp = sub.inp
+            input_seq += 1
+            now = self._clock.now()
+            actor = _actor_of(inp, sub.source)
+            seen = self._seen(sub)
+            if seen is not None:
+                self.duplicates += 1
+                result = Result(
+                    input_seq, Outcome.DUPLICATE, self._orders.get(inp.order_id), (), (), (),
+                    f"duplicate of input {seen.input_seq} ({sub.key})", seen.input_seq,
+                    _answer_of(seen),
+                )  # fmt: skip
+                inputs.append(self._input_record(sub, input_seq, now, result, actor))
+                released.append((sub, result, ()))
+                continue
+            transition = apply(self._order_for(inp), inp, now, self._policy)
+            stored: list[EventRecord] = []
+            for event in transition.events:
+                event_seq += 1
+                partition_seq += 1
+                record = self._event_record(
+                    event, event_seq, partition_seq, input_seq, actor, now, last_hash
+                )
+                last_hash = record.hash
+                stored.append(record)
+            order = transition.order
+            if order is not None and transition.events:
+                self._orders[order.order_id] = order
+                self._projector.project(
+                    rows, order, transition.events, event_seq - len(stored) + 1, input_seq
+                )
+                if order.status in TERMINAL_STATUSES:
+                    closed.append((order.order_id, order.version))
+            result = _result_of(input_seq, transition)
+            if sub.key is not None and result.outcome is not Outcome.DUPLICATE:
+                key_record = IdempotencyRecord(
+                    sub.key, input_seq, order.order_id if order else None,
+                    codec.encode(result.answer),
+                )  # fmt: skip
+                self._keys[sub.key] = key_record
+                keys.append(key_record)
+            elif result.outcome is Outcome.DUPLICATE:
+                self.duplicates += 1
+            inputs.append(self._input_record(sub, input_seq, now, result, actor))
+            events.extend(stored)
+            released.append((sub, result, tuple(stored)))
+        self._head = LogHead(input_seq, event_seq, partition_seq, last_hash)
+        return _Prepared(CommitBatch(inputs, events, keys, rows), released, closed)
+
+    def _seen(self, sub: _Submission) -> IdempotencyRecord | None:
+        """Return the first processing of this input's key, if it was processed before."""
+        key = sub.key
+        if key is None:
+            return None
+        record = self._keys.get(key)
+        if record is None and (
+            sub.inp.order_id not in self._orders or not isinstance(sub.inp, VenueReport)
+        ):  # not held in memory: the log knows
+            record = self._store.find_key(key)
+        return record
+
+    def _order_for(self, inp: Input) -> Order | None:
+        order = self._orders.get(inp.order_id)
+        if order is None and not isinstance(inp, (NewOrderAccepted, NewOrderDenied)):
+            snapshot = self._store.load_order(inp.order_id)  # a closed order: a late message
+            if snapshot is not None:
+                order = codec.decode_order(snapshot)
+        return order
+
+    def _event_record(
+        self,
+        event: Event,
+        event_seq: int,
+        partition_seq: int,
+        input_seq: int,
+        actor: str,
+        now: Any,
+        prev_hash: bytes,
+    ) -> EventRecord:
+        payload = codec.encode(event)
+        type_name = codec.event_type(event)
+        digest = event_hash(
+            prev_hash,
+            event_seq=event_seq,
+            partition=self._partition,
+            partition_seq=partition_seq,
+            order_id=event.order_id,
+            order_version=event.version,
+            type=type_name,
+            schema_version=codec.SCHEMA_VERSION,
+            payload=payload,
+            input_seq=input_seq,
+            actor=actor,
+            recorded_at=now,
+        )
+        return EventRecord(
+            event_seq, self._partition, partition_seq, event.order_id, event.version, type_name,
+            codec.SCHEMA_VERSION, payload, input_seq, actor, now, prev_hash, digest,
+        )  # fmt: skip
+
+    def _input_record(
+        self, sub: _Submission, input_seq: int, now: Any, result: Result, actor: str
+    ) -> InputRecord:
+        inp = sub.inp
+        return InputRecord(
+            input_seq=input_seq,
+            source=sub.source,
+            kind=inp.KIND.value,
+            order_id=inp.order_id,
+            idempotency_key=sub.key,
+            ingest_time=inp.ingest_time,
+            processed_time=now,
+            payload=codec.encode(inp),
+            raw=sub.raw,
+            outcome=result.outcome.value,
+            note=result.note,
+            actor=actor,
+        )
+
+
+def _result_of(input_seq: int, transition: Transition) -> Result:
+    order = transition.order
+    answer = {
+        "input_seq": input_seq,
+        "outcome": transition.outcome.value,
+        "order_id": order.order_id if order else None,
+        "status": order.status.value if order else None,
+        "note": transition.note,
+    }
+    return Result(
+        input_seq,
+        transition.outcome,
+        order,
+        transition.events,
+        transition.exceptions,
+        transition.effects,
+        transition.note,
+        None,
+        answer,
+    )
+
+
+def _answer_of(record: IdempotencyRecord) -> dict[str, Any]:
+    decoded: dict[str, Any] = codec.decode_answer(record.answer)
+    return decoded
