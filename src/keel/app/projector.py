@@ -105,6 +105,7 @@ class Projector:
         self.positions = positions
         self._fills_of = fills_of
         self._exceptions_of = exceptions_of
+        self._touched: dict[str, Order] = {}
 
     def project(
         self,
@@ -117,9 +118,15 @@ class Projector:
         """Add to ``rows`` what one transition changed; ``order`` is the order after it."""
         if not events:
             return
-        rows.orders[order.order_id] = order_row(order)
+        self._touched[order.order_id] = order  # its row is built once, by ``finish``
         for offset, event in enumerate(events):
             self._project_event(rows, order, event, first_event_seq + offset, input_seq)
+
+    def finish(self, rows: ProjectionRows) -> None:
+        """Add the rows of the orders the batch touched, each as it ended the batch."""
+        for order_id, order in self._touched.items():
+            rows.orders[order_id] = order_row(order)
+        self._touched.clear()
 
     def _link(
         self, rows: ProjectionRows, kind: str, ref: str, order: Order, detail: str, seq: int

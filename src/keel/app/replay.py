@@ -86,6 +86,7 @@ def rebuild_rows(store: EventStore, progress: Progress | None = None) -> Project
         seen += len(records)
         if progress is not None:
             progress(seen)
+    projector.finish(rows)
     rows.links = _first_per_key(rows)
     return rows
 

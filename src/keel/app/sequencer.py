@@ -377,6 +377,7 @@ class Sequencer:
             inputs.append(self._input_record(sub, input_seq, now, result, actor))
             events.extend(stored)
             released.append((sub, result, tuple(stored)))
+        self._projector.finish(rows)
         self._head = LogHead(input_seq, event_seq, partition_seq, last_hash)
         return _Prepared(CommitBatch(inputs, events, keys, rows), released, closed)
 

@@ -1,4 +1,8 @@
-"""The ``keel`` command line."""
+"""The ``keel`` command line.
+
+Every error Keel raises on purpose is printed as one ``keel: error: ...`` line with exit
+status 1 (argparse's own usage errors exit 2); a traceback means a bug.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,13 @@ from collections.abc import Sequence
 from rich.console import Console
 
 import keel
+from keel.bootstrap import database_url, open_store
+from keel.cli import log_commands, order_show
 from keel.cli.demo import run_demo
+from keel.domain.errors import KeelError
 from keel.domain.state_machine.docs import lifecycle_markdown, mermaid
+
+DB_HELP = "database URL (default: $KEEL_DB or sqlite:///var/keel.db)"
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -22,19 +31,58 @@ def _build_parser() -> argparse.ArgumentParser:
     commands.add_parser("demo", help="play scripted order lifecycles through the state machine")
     docs = commands.add_parser("docs", help="print generated documentation")
     docs.add_argument("topic", choices=["lifecycle", "diagram"], help="what to print")
+
+    db = commands.add_parser("db", help="the database's schema version, or migrate it")
+    db.add_argument("action", choices=["version", "migrate"])
+    db.add_argument("--db", help=DB_HELP)
+    verify = commands.add_parser("verify", help="check the event log's hash chain")
+    verify.add_argument("--db", help=DB_HELP)
+    replay = commands.add_parser("replay", help="rebuild the projections from the event log")
+    mode = replay.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--verify", action="store_true", help="compare with the live tables")
+    mode.add_argument("--rebuild", action="store_true", help="replace the live tables")
+    replay.add_argument("--db", help=DB_HELP)
+    order = commands.add_parser("order", help="look at one order")
+    order_commands = order.add_subparsers(dest="order_command", required=True, metavar="ACTION")
+    show = order_commands.add_parser(
+        "show", help="what happened to an order: events, inputs, ids, fills, exceptions"
+    )
+    show.add_argument("ref", help="order id, ClOrdID, venue order id or client order id")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.add_argument("--db", help=DB_HELP)
     return parser
+
+
+def _run(args: argparse.Namespace, console: Console) -> int:
+    if args.command == "demo":
+        run_demo(console)
+        return 0
+    if args.command == "docs":
+        sys.stdout.write(lifecycle_markdown() if args.topic == "lifecycle" else mermaid() + "\n")
+        return 0
+    # Everything but ``db version`` brings the schema up to date first, as the service does.
+    reading_version = args.command == "db" and args.action == "version"
+    store = open_store(database_url(args.db), migrate=not reading_version)
+    try:
+        if args.command == "db":
+            return log_commands.db_version(console, store)
+        if args.command == "verify":
+            return log_commands.verify(console, store)
+        if args.command == "replay":
+            return log_commands.run_replay(console, store, rebuild=args.rebuild)
+        return order_show.show(console, store, args.ref, as_json=args.json)
+    finally:
+        store.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit status."""
     args = _build_parser().parse_args(argv)
-    if args.command == "demo":
-        run_demo(Console())
-        return 0
-    if args.command == "docs":
-        sys.stdout.write(lifecycle_markdown() if args.topic == "lifecycle" else mermaid() + "\n")
-        return 0
-    raise AssertionError(f"unhandled command {args.command}")  # argparse refuses unknown ones
+    try:
+        return _run(args, Console())
+    except KeelError as e:
+        Console(stderr=True).print(f"keel: error: {e}", markup=False)
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,342 @@
+"""MemoryStore: the event store in plain Python, for unit tests and demos.
+
+It keeps the SQL stores' semantics, checked by the same contract suite: values are checked
+and made canonical as the SQL stores make them, a commit validates everything before it
+changes anything (so a failing commit changes nothing and raises ``StoreError``), reads
+return rows in the same order, and nothing works before ``migrate()``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections import Counter
+from collections.abc import Collection, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from keel.adapters.store.schema import MIGRATIONS, Migration, latest_version, pending
+from keel.adapters.store.tables import (
+    ACTIVE_FILL,
+    CLIENT_ORDER_ID,
+    PROJECTIONS,
+    REF_KINDS,
+    TERMINAL,
+    Table,
+    bare_client_order_id,
+    projection_parts,
+)
+from keel.adapters.store.values import MEMORY_IN, Codecs
+from keel.app.errors import StoreError
+from keel.app.ports import EventStore
+from keel.app.records import (
+    EMPTY_HEAD,
+    CommitBatch,
+    EventRecord,
+    ExceptionRow,
+    FillRow,
+    IdempotencyRecord,
+    InputRecord,
+    LinkRow,
+    LogHead,
+    OrderRow,
+    PositionRow,
+    ProjectionRows,
+    row_values,
+)
+
+Key = tuple[Any, ...]
+Tables = dict[str, dict[Key, Any]]
+
+
+def _append_sorted(seqs: list[int], seq: int) -> None:
+    if not seqs or seq > seqs[-1]:
+        seqs.append(seq)
+    else:
+        bisect.insort(seqs, seq)
+
+
+class MemoryStore:
+    """An ``EventStore`` in memory: nothing survives ``close()`` or the process.
+
+    ``migrations`` only decide the schema version it reports, as they would for a database.
+    """
+
+    def __init__(self, migrations: Sequence[Migration] = MIGRATIONS) -> None:
+        self._migrations = tuple(migrations)
+        self._lock = threading.RLock()
+        self._version = 0
+        self._closed = False
+        self._c = Codecs(MEMORY_IN, check_required=True)
+        self._inputs: dict[int, InputRecord] = {}
+        self._input_seqs: list[int] = []
+        self._events: dict[int, EventRecord] = {}
+        self._event_seqs: list[int] = []
+        self._order_events: dict[str, dict[int, EventRecord]] = {}
+        self._keys: dict[str, IdempotencyRecord] = {}
+        self._tables: Tables = {name: {} for name in PROJECTIONS}
+
+    def __repr__(self) -> str:
+        return f"MemoryStore(schema_version={self._version}, events={len(self._events)})"
+
+    # -- schema ---------------------------------------------------------------------------
+    def migrate(self) -> int:
+        """Bring the schema version to the latest migration's (nothing else to do)."""
+        with self._lock:
+            self._check_open()
+            if pending(self._version, self._migrations):
+                self._version = latest_version(self._migrations)
+            return self._version
+
+    def schema_version(self) -> int:
+        """Return the schema version (0 before ``migrate()``)."""
+        with self._lock:
+            self._check_open()
+            return self._version
+
+    def close(self) -> None:
+        """Forget everything; later calls raise ``StoreError``."""
+        with self._lock:
+            self._closed = True
+            self._inputs.clear()
+            self._events.clear()
+            self._order_events.clear()
+            self._keys.clear()
+            self._tables = {name: {} for name in PROJECTIONS}
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("the memory store is closed")
+
+    def _ready(self) -> None:
+        self._check_open()
+        if self._version == 0:
+            raise StoreError("the memory store has no schema yet: call migrate() first")
+
+    # -- the writer -----------------------------------------------------------------------
+    def head(self) -> LogHead:
+        """Return the last input and event sequence numbers and the last event's hash."""
+        with self._lock:
+            self._ready()
+            last_input = self._input_seqs[-1] if self._input_seqs else 0
+            if not self._event_seqs:
+                return LogHead(last_input, 0, 0, EMPTY_HEAD.last_hash)
+            last = self._events[self._event_seqs[-1]]
+            return LogHead(last_input, last.event_seq, last.partition_seq, last.hash)
+
+    def commit(self, batch: CommitBatch) -> None:
+        """Check the whole batch, then write it; a batch that fails changes nothing."""
+        with self._lock:
+            self._ready()
+            inputs = [self._c.inputs.decode(self._c.inputs.encode(r)) for r in batch.inputs]
+            events = [self._c.events.decode(self._c.events.encode(r)) for r in batch.events]
+            keys = [self._c.keys.decode(self._c.keys.encode(r)) for r in batch.keys]
+            self._check_new(inputs, events, keys)
+            tables = self._merged(self._tables, projection_parts(batch.projections))
+            for inp in inputs:
+                self._inputs[inp.input_seq] = inp
+                _append_sorted(self._input_seqs, inp.input_seq)
+            for event in events:
+                self._events[event.event_seq] = event
+                _append_sorted(self._event_seqs, event.event_seq)
+                self._order_events.setdefault(event.order_id, {})[event.order_version] = event
+            for record in keys:
+                self._keys[record.key] = record
+            self._tables = tables
+
+    def _check_new(
+        self,
+        inputs: list[InputRecord],
+        events: list[EventRecord],
+        keys: list[IdempotencyRecord],
+    ) -> None:
+        def refuse(what: str) -> StoreError:
+            return StoreError(f"cannot commit, nothing written: {what}")
+
+        seen_inputs: set[int] = set()
+        for inp in inputs:
+            if inp.input_seq in self._inputs or inp.input_seq in seen_inputs:
+                raise refuse(f"input_seq {inp.input_seq} is already in the log")
+            seen_inputs.add(inp.input_seq)
+        seen_events: set[int] = set()
+        seen_versions: set[tuple[str, int]] = set()
+        for event in events:
+            if event.event_seq in self._events or event.event_seq in seen_events:
+                raise refuse(f"event_seq {event.event_seq} is already in the log")
+            version = (event.order_id, event.order_version)
+            if version in seen_versions or event.order_version in self._order_events.get(
+                event.order_id, {}
+            ):
+                raise refuse(f"order {event.order_id} already has version {event.order_version}")
+            seen_events.add(event.event_seq)
+            seen_versions.add(version)
+        seen_keys: set[str] = set()
+        for record in keys:
+            if record.key in self._keys or record.key in seen_keys:
+                raise refuse(f"idempotency key {record.key!r} is already recorded")
+            seen_keys.add(record.key)
+
+    def _merged(self, base: Tables, parts: Sequence[tuple[Table[Any], Collection[Any]]]) -> Tables:
+        """Return copies of the projection tables with ``parts`` written into them."""
+        tables = dict(base)
+        for table, rows in parts:
+            if not rows:
+                continue
+            codec = self._c.by_table[table.name]
+            content = dict(tables[table.name])
+            for row in rows:
+                stored = codec.decode(codec.encode(row))
+                key = table.key_of(stored)
+                if table.write == "ignore":
+                    content.setdefault(key, stored)
+                else:
+                    content[key] = stored
+            tables[table.name] = content
+        return tables
+
+    def replace_projections(self, rows: ProjectionRows) -> None:
+        """Replace every projection table's content with ``rows`` at once."""
+        with self._lock:
+            self._ready()
+            empty: Tables = {name: {} for name in PROJECTIONS}
+            self._tables = self._merged(empty, projection_parts(rows))
+
+    # -- what the sequencer loads ---------------------------------------------------------
+    def _rows(self, table: str) -> list[Any]:
+        """Return a projection table's rows by primary key."""
+        with self._lock:
+            self._ready()
+            content = self._tables[table]
+            return [content[k] for k in sorted(content)]
+
+    def _orders(self) -> dict[Key, OrderRow]:
+        with self._lock:
+            self._ready()
+            return self._tables["orders"]
+
+    def load_open_orders(self) -> list[bytes]:
+        """Return the snapshots of every order whose status is not terminal."""
+        rows: list[OrderRow] = self._rows("orders")
+        return [r.snapshot for r in rows if r.status not in TERMINAL]
+
+    def load_order(self, order_id: str) -> bytes | None:
+        """Return one order's snapshot, whatever its status."""
+        row = self._orders().get((order_id,))
+        return row.snapshot if row else None
+
+    def find_key(self, key: str) -> IdempotencyRecord | None:
+        """Return what was processed under an idempotency key, if anything."""
+        with self._lock:
+            self._ready()
+            return self._keys.get(key)
+
+    def keys_of_open_orders(self) -> list[IdempotencyRecord]:
+        """Return the idempotency keys of orders that are not closed, in input order."""
+        with self._lock:
+            orders = self._orders()
+            found = [
+                k
+                for k in self._keys.values()
+                if k.order_id is not None
+                and (o := orders.get((k.order_id,))) is not None
+                and o.status not in TERMINAL
+            ]
+        return sorted(found, key=lambda k: (k.input_seq, k.key))
+
+    def load_positions(self) -> list[PositionRow]:
+        """Return every position, by account and instrument."""
+        return self._rows("positions")
+
+    def active_fills(self, account: str, instrument: str) -> list[FillRow]:
+        """Return the ACTIVE fills of one account and instrument in booking order."""
+        fills: list[FillRow] = self._rows("fills")
+        found = [
+            f
+            for f in fills
+            if f.account == account and f.instrument == instrument and f.state == ACTIVE_FILL
+        ]
+        return sorted(found, key=lambda f: (f.booked_seq, f.fill_id))
+
+    # -- reading the log ------------------------------------------------------------------
+    def read_events(self, after_seq: int = 0, limit: int = 10_000) -> list[EventRecord]:
+        """Return events with ``event_seq > after_seq`` in sequence order, at most ``limit``."""
+        with self._lock:
+            self._ready()
+            start = bisect.bisect_right(self._event_seqs, after_seq)
+            return [self._events[s] for s in self._event_seqs[start : start + max(limit, 0)]]
+
+    def read_inputs(self, after_seq: int = 0, limit: int = 10_000) -> list[InputRecord]:
+        """Return inputs with ``input_seq > after_seq`` in sequence order, at most ``limit``."""
+        with self._lock:
+            self._ready()
+            start = bisect.bisect_right(self._input_seqs, after_seq)
+            return [self._inputs[s] for s in self._input_seqs[start : start + max(limit, 0)]]
+
+    def inputs_by_seq(self, seqs: Sequence[int]) -> list[InputRecord]:
+        """Return the inputs with these sequence numbers, in sequence order, each once;
+        numbers with no input are skipped."""
+        with self._lock:
+            self._ready()
+            return [self._inputs[s] for s in sorted(set(seqs)) if s in self._inputs]
+
+    def events_for_order(self, order_id: str) -> list[EventRecord]:
+        """Return one order's events by order version."""
+        with self._lock:
+            self._ready()
+            by_version = self._order_events.get(order_id, {})
+            return [by_version[v] for v in sorted(by_version)]
+
+    def count_inputs_by_outcome(self) -> dict[str, int]:
+        """Return how many inputs ended with each outcome, by outcome name."""
+        with self._lock:
+            self._ready()
+            counts = Counter(i.outcome for i in self._inputs.values())
+        return dict(sorted(counts.items()))
+
+    # -- reading the projections ----------------------------------------------------------
+    def resolve_order_ref(self, ref: str) -> str | None:
+        """Return the order id that ``ref`` names: an order id, a ClOrdID, a venue order id,
+        or a client order id (``ACCOUNT:ID`` or, when unambiguous, the bare id)."""
+        with self._lock:
+            if (ref,) in self._orders():
+                return ref
+            links: dict[Key, LinkRow] = self._tables["order_links"]
+            for kind in REF_KINDS:
+                link = links.get((kind, ref))
+                if link is not None:
+                    return link.order_id
+            matches = {
+                link.order_id
+                for (kind, link_ref), link in links.items()
+                if kind == CLIENT_ORDER_ID and bare_client_order_id(link_ref) == ref
+            }
+        return matches.pop() if len(matches) == 1 else None
+
+    def fills_for_order(self, order_id: str) -> list[FillRow]:
+        """Return one order's fills in booking order."""
+        fills: list[FillRow] = self._rows("fills")
+        found = [f for f in fills if f.order_id == order_id]
+        return sorted(found, key=lambda f: (f.booked_seq, f.fill_id))
+
+    def links_for_order(self, order_id: str) -> list[LinkRow]:
+        """Return the ids that lead to one order, oldest first."""
+        links: list[LinkRow] = self._rows("order_links")
+        found = [link for link in links if link.order_id == order_id]
+        return sorted(found, key=lambda link: (link.created_seq, link.kind, link.ref))
+
+    def exceptions_for_order(self, order_id: str) -> list[ExceptionRow]:
+        """Return one order's exceptions, oldest first."""
+        rows: list[ExceptionRow] = self._rows("exceptions")
+        found = [x for x in rows if x.order_id == order_id]
+        return sorted(found, key=lambda x: (x.input_seq, x.exception_id))
+
+    def read_table(self, table: str) -> Iterator[dict[str, Any]]:
+        """Yield every row of a projection table as column -> value, by primary key."""
+        if table not in PROJECTIONS:
+            raise StoreError(f"no projection table {table!r}; there are {', '.join(PROJECTIONS)}")
+        return (row_values(row) for row in self._rows(table))
+
+
+if TYPE_CHECKING:
+
+    def _implements_the_port(store: MemoryStore) -> EventStore:
+        return store

@@ -1,0 +1,174 @@
+"""The SQL both SQL stores run, built once per dialect from the table descriptions.
+
+Only the placeholder style, the catalogue lookup and one string function differ between
+SQLite and PostgreSQL; everything else is the same text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from keel.adapters.store.tables import (
+    ACTIVE_FILL,
+    ALL_TABLES,
+    CLIENT_ORDER_ID,
+    EVENTS,
+    EXCEPTIONS,
+    FILLS,
+    INPUTS,
+    KEYS,
+    LINKS,
+    POSITIONS,
+    PROJECTIONS,
+    REF_KINDS,
+    TERMINAL,
+    Table,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """What differs between the SQL stores' SQL."""
+
+    name: str
+    param: str
+    """The placeholder for one parameter."""
+    has_migrations_table: str
+    """A query answering one row, one column: 1 when ``schema_migrations`` exists, else 0."""
+    after_first_colon: str
+    """An expression giving the part of ``ref`` after its first ``:`` (all of it if none)."""
+
+
+SQLITE = Dialect(
+    "sqlite",
+    "?",
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+    "substr(ref, instr(ref, ':') + 1)",
+)
+POSTGRES = Dialect(
+    "postgres",
+    "%s",
+    "SELECT count(to_regclass('schema_migrations'))",
+    "substr(ref, strpos(ref, ':') + 1)",
+)
+
+
+def ident(name: str) -> str:
+    """Quote an identifier (``key``, ``type``, ``partition`` and ``hash`` are keywords)."""
+    return f'"{name}"'
+
+
+def column_list(table: Table[Any], alias: str = "") -> str:
+    """Return ``table``'s columns, quoted, comma-separated, optionally qualified."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + ident(n) for n in table.names)
+
+
+def literals(values: tuple[str, ...]) -> str:
+    """Return SQL string literals for constants of this code (never for input)."""
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def write_sql(dialect: Dialect, table: Table[Any]) -> str:
+    """Return the statement that writes one row of ``table`` as its write mode says."""
+    params = ", ".join([dialect.param] * len(table.columns))
+    sql = f"INSERT INTO {table.name} ({column_list(table)}) VALUES ({params})"
+    key = ", ".join(ident(k) for k in table.key)
+    if table.write == "upsert":
+        sets = ", ".join(
+            f"{ident(n)} = excluded.{ident(n)}" for n in table.names if n not in table.key
+        )
+        sql += f" ON CONFLICT ({key}) DO UPDATE SET {sets}"
+    elif table.write == "ignore":
+        sql += f" ON CONFLICT ({key}) DO NOTHING"
+    return sql
+
+
+class Queries:
+    """Every statement of one dialect, as attributes named for what they do."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        p = dialect.param
+        open_status = f"status NOT IN ({literals(TERMINAL)})"
+        self.dialect = dialect
+        self.write = {t.name: write_sql(dialect, t) for t in ALL_TABLES}
+        self.delete_all = {name: f"DELETE FROM {name}" for name in PROJECTIONS}
+
+        self.has_migrations_table = dialect.has_migrations_table
+        self.schema_version = "SELECT max(version) FROM schema_migrations"
+        self.record_migration = (
+            f"INSERT INTO schema_migrations (version, description, applied_at) "
+            f"VALUES ({p}, {p}, {p})"
+        )
+
+        self.head = (
+            "SELECT (SELECT max(input_seq) FROM inputs),"
+            " (SELECT max(event_seq) FROM events),"
+            " (SELECT partition_seq FROM events ORDER BY event_seq DESC LIMIT 1),"
+            ' (SELECT "hash" FROM events ORDER BY event_seq DESC LIMIT 1)'
+        )
+        self.open_snapshots = f"SELECT snapshot FROM orders WHERE {open_status} ORDER BY order_id"
+        self.order_snapshot = f"SELECT snapshot FROM orders WHERE order_id = {p}"
+        self.find_key = f'SELECT {column_list(KEYS)} FROM idempotency_keys WHERE "key" = {p}'
+        self.open_keys = (
+            f"SELECT {column_list(KEYS, 'k')} FROM idempotency_keys AS k"
+            f" JOIN orders AS o ON o.order_id = k.order_id WHERE o.{open_status}"
+            ' ORDER BY k.input_seq, k."key"'
+        )
+        self.positions = (
+            f"SELECT {column_list(POSITIONS)} FROM positions ORDER BY account, instrument"
+        )
+        self.active_fills = (
+            f"SELECT {column_list(FILLS)} FROM fills WHERE account = {p} AND instrument = {p}"
+            f" AND state = '{ACTIVE_FILL}' ORDER BY booked_seq, fill_id"
+        )
+        self.read_events = (
+            f"SELECT {column_list(EVENTS)} FROM events WHERE event_seq > {p}"
+            f" ORDER BY event_seq LIMIT {p}"
+        )
+        self.read_inputs = (
+            f"SELECT {column_list(INPUTS)} FROM inputs WHERE input_seq > {p}"
+            f" ORDER BY input_seq LIMIT {p}"
+        )
+        self.events_for_order = (
+            f"SELECT {column_list(EVENTS)} FROM events WHERE order_id = {p} ORDER BY order_version"
+        )
+        self.outcomes = "SELECT outcome, count(*) FROM inputs GROUP BY outcome ORDER BY outcome"
+        self.order_exists = f"SELECT order_id FROM orders WHERE order_id = {p}"
+        self.links_by_ref = (
+            f"SELECT kind, order_id FROM order_links WHERE kind IN ({literals(REF_KINDS)})"
+            f" AND ref = {p}"
+        )
+        self.orders_by_bare_client_id = (
+            f"SELECT DISTINCT order_id FROM order_links WHERE kind = '{CLIENT_ORDER_ID}'"
+            f" AND {dialect.after_first_colon} = {p} ORDER BY order_id LIMIT 2"
+        )
+        self.fills_for_order = (
+            f"SELECT {column_list(FILLS)} FROM fills WHERE order_id = {p}"
+            " ORDER BY booked_seq, fill_id"
+        )
+        self.links_for_order = (
+            f"SELECT {column_list(LINKS)} FROM order_links WHERE order_id = {p}"
+            " ORDER BY created_seq, kind, ref"
+        )
+        self.exceptions_for_order = (
+            f"SELECT {column_list(EXCEPTIONS)} FROM exceptions WHERE order_id = {p}"
+            " ORDER BY input_seq, exception_id"
+        )
+        self.first_page = {name: self._page(t, first=True) for name, t in PROJECTIONS.items()}
+        self.next_page = {name: self._page(t, first=False) for name, t in PROJECTIONS.items()}
+
+    def inputs_in(self, count: int) -> str:
+        """Return the query for the inputs whose sequence is one of ``count`` parameters."""
+        params = ", ".join([self.dialect.param] * count)
+        return (
+            f"SELECT {column_list(INPUTS)} FROM inputs WHERE input_seq IN ({params})"
+            " ORDER BY input_seq"
+        )
+
+    def _page(self, table: Table[Any], *, first: bool) -> str:
+        p = self.dialect.param
+        key = ", ".join(ident(k) for k in table.key)
+        where = "" if first else f" WHERE ({key}) > ({', '.join([p] * len(table.key))})"
+        return f"SELECT {column_list(table)} FROM {table.name}{where} ORDER BY {key} LIMIT {p}"

@@ -1,0 +1,227 @@
+"""What the SQLite and PostgreSQL stores share: every read, and the shape of every write.
+
+A subclass supplies the connections: ``_fetch`` runs one query on the read side, ``_write``
+writes table parts in one transaction, ``_apply_migration`` applies one migration in its own
+transaction (checking again inside it, so two processes migrating at once are safe).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Collection, Iterator, Sequence
+from types import TracebackType
+from typing import Any, Self
+
+from keel.adapters.store.schema import Migration, pending
+from keel.adapters.store.sql import Queries
+from keel.adapters.store.tables import (
+    PROJECTIONS,
+    REF_KINDS,
+    Table,
+    batch_parts,
+    projection_parts,
+)
+from keel.adapters.store.values import Codecs
+from keel.app.errors import StoreError
+from keel.app.records import (
+    EMPTY_HEAD,
+    CommitBatch,
+    EventRecord,
+    ExceptionRow,
+    FillRow,
+    IdempotencyRecord,
+    InputRecord,
+    LinkRow,
+    LogHead,
+    PositionRow,
+    ProjectionRows,
+)
+
+Parts = Sequence[tuple[Table[Any], Collection[Any]]]
+
+PAGE_ROWS = 1000
+"""Rows per query when ``read_table`` walks a table by primary key."""
+
+IN_LIST_MAX = 500
+"""Sequence numbers per ``IN (...)`` list in ``inputs_by_seq``."""
+
+
+class SqlStore(ABC):
+    """The ``EventStore`` reads and writes common to the SQL stores."""
+
+    def __init__(self, queries: Queries, codecs: Codecs, migrations: Sequence[Migration]) -> None:
+        self._q = queries
+        self._c = codecs
+        self._migrations = tuple(migrations)
+
+    # -- what a subclass supplies ---------------------------------------------------------
+    @abstractmethod
+    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one query on the read side and return all its rows."""
+
+    @abstractmethod
+    def _write(self, parts: Parts, *, replace: bool) -> None:
+        """Write every part in one transaction, first emptying the projection tables when
+        ``replace``; raise ``StoreError`` having changed nothing when anything fails."""
+
+    @abstractmethod
+    def _apply_migration(self, migration: Migration) -> None:
+        """Apply one migration in its own transaction, unless it is applied already."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close the connections; the store cannot be used afterwards."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- schema ---------------------------------------------------------------------------
+    def migrate(self) -> int:
+        """Apply the migrations not yet applied; return the schema version now in force."""
+        for migration in pending(self.schema_version(), self._migrations):
+            self._apply_migration(migration)
+        return self.schema_version()
+
+    def schema_version(self) -> int:
+        """Return the schema version of the database (0 when nothing is applied)."""
+        ((exists,),) = self._fetch(self._q.has_migrations_table)
+        if not exists:
+            return 0
+        ((version,),) = self._fetch(self._q.schema_version)
+        return int(version or 0)
+
+    # -- the writer -----------------------------------------------------------------------
+    def head(self) -> LogHead:
+        """Return the last input and event sequence numbers and the last event's hash."""
+        ((input_seq, event_seq, partition_seq, last_hash),) = self._fetch(self._q.head)
+        if event_seq is None:
+            return LogHead(input_seq or 0, 0, 0, EMPTY_HEAD.last_hash)
+        return LogHead(input_seq or 0, event_seq, partition_seq, bytes(last_hash))
+
+    def commit(self, batch: CommitBatch) -> None:
+        """Write a whole batch in one transaction; durable when this returns."""
+        self._write(batch_parts(batch), replace=False)
+
+    def replace_projections(self, rows: ProjectionRows) -> None:
+        """Replace every projection table's content with ``rows``, in one transaction."""
+        self._write(projection_parts(rows), replace=True)
+
+    # -- what the sequencer loads ---------------------------------------------------------
+    def load_open_orders(self) -> list[bytes]:
+        """Return the snapshots of every order whose status is not terminal."""
+        return [bytes(r[0]) for r in self._fetch(self._q.open_snapshots)]
+
+    def load_order(self, order_id: str) -> bytes | None:
+        """Return one order's snapshot, whatever its status."""
+        rows = self._fetch(self._q.order_snapshot, (order_id,))
+        return bytes(rows[0][0]) if rows else None
+
+    def find_key(self, key: str) -> IdempotencyRecord | None:
+        """Return what was processed under an idempotency key, if anything."""
+        rows = self._fetch(self._q.find_key, (key,))
+        return self._c.keys.decode(rows[0]) if rows else None
+
+    def keys_of_open_orders(self) -> list[IdempotencyRecord]:
+        """Return the idempotency keys of orders that are not closed, in input order."""
+        return [self._c.keys.decode(r) for r in self._fetch(self._q.open_keys)]
+
+    def load_positions(self) -> list[PositionRow]:
+        """Return every position, by account and instrument."""
+        return [self._c.positions.decode(r) for r in self._fetch(self._q.positions)]
+
+    def active_fills(self, account: str, instrument: str) -> list[FillRow]:
+        """Return the ACTIVE fills of one account and instrument in booking order."""
+        rows = self._fetch(self._q.active_fills, (account, instrument))
+        return [self._c.fills.decode(r) for r in rows]
+
+    # -- reading the log ------------------------------------------------------------------
+    def read_events(self, after_seq: int = 0, limit: int = 10_000) -> list[EventRecord]:
+        """Return events with ``event_seq > after_seq`` in sequence order, at most ``limit``."""
+        rows = self._fetch(self._q.read_events, (after_seq, limit))
+        return [self._c.events.decode(r) for r in rows]
+
+    def read_inputs(self, after_seq: int = 0, limit: int = 10_000) -> list[InputRecord]:
+        """Return inputs with ``input_seq > after_seq`` in sequence order, at most ``limit``."""
+        rows = self._fetch(self._q.read_inputs, (after_seq, limit))
+        return [self._c.inputs.decode(r) for r in rows]
+
+    def inputs_by_seq(self, seqs: Sequence[int]) -> list[InputRecord]:
+        """Return the inputs with these sequence numbers, in sequence order, each once;
+        numbers with no input are skipped."""
+        wanted = sorted(set(seqs))
+        found: list[InputRecord] = []
+        for start in range(0, len(wanted), IN_LIST_MAX):
+            chunk = wanted[start : start + IN_LIST_MAX]
+            rows = self._fetch(self._q.inputs_in(len(chunk)), chunk)
+            found.extend(self._c.inputs.decode(r) for r in rows)
+        found.sort(key=lambda r: r.input_seq)
+        return found
+
+    def events_for_order(self, order_id: str) -> list[EventRecord]:
+        """Return one order's events by order version."""
+        rows = self._fetch(self._q.events_for_order, (order_id,))
+        return [self._c.events.decode(r) for r in rows]
+
+    def count_inputs_by_outcome(self) -> dict[str, int]:
+        """Return how many inputs ended with each outcome, by outcome name."""
+        return {outcome: int(n) for outcome, n in self._fetch(self._q.outcomes)}
+
+    # -- reading the projections ----------------------------------------------------------
+    def resolve_order_ref(self, ref: str) -> str | None:
+        """Return the order id that ``ref`` names: an order id, a ClOrdID, a venue order id,
+        or a client order id (``ACCOUNT:ID`` or, when unambiguous, the bare id)."""
+        if self._fetch(self._q.order_exists, (ref,)):
+            return ref
+        by_kind: dict[str, str] = dict(self._fetch(self._q.links_by_ref, (ref,)))
+        for kind in REF_KINDS:
+            if kind in by_kind:
+                return by_kind[kind]
+        rows = self._fetch(self._q.orders_by_bare_client_id, (ref,))
+        return str(rows[0][0]) if len(rows) == 1 else None
+
+    def fills_for_order(self, order_id: str) -> list[FillRow]:
+        """Return one order's fills in booking order."""
+        rows = self._fetch(self._q.fills_for_order, (order_id,))
+        return [self._c.fills.decode(r) for r in rows]
+
+    def links_for_order(self, order_id: str) -> list[LinkRow]:
+        """Return the ids that lead to one order, oldest first."""
+        rows = self._fetch(self._q.links_for_order, (order_id,))
+        return [self._c.links.decode(r) for r in rows]
+
+    def exceptions_for_order(self, order_id: str) -> list[ExceptionRow]:
+        """Return one order's exceptions, oldest first."""
+        rows = self._fetch(self._q.exceptions_for_order, (order_id,))
+        return [self._c.exceptions.decode(r) for r in rows]
+
+    def read_table(self, table: str) -> Iterator[dict[str, Any]]:
+        """Yield every row of a projection table as column -> value, by primary key.
+
+        The table is read a page at a time, each page in its own read: a batch committed
+        meanwhile may show in later pages. Compare tables while nothing writes.
+        """
+        spec = PROJECTIONS.get(table)
+        if spec is None:
+            raise StoreError(f"no projection table {table!r}; there are {', '.join(PROJECTIONS)}")
+        return self._pages(spec)
+
+    def _pages(self, table: Table[Any]) -> Iterator[dict[str, Any]]:
+        codec = self._c.by_table[table.name]
+        key_at = [table.names.index(k) for k in table.key]
+        rows = self._fetch(self._q.first_page[table.name], (PAGE_ROWS,))
+        while rows:
+            for row in rows:
+                yield codec.decode_dict(row)
+            if len(rows) < PAGE_ROWS:
+                return
+            last = rows[-1]
+            params = [*(last[i] for i in key_at), PAGE_ROWS]
+            rows = self._fetch(self._q.next_page[table.name], params)

@@ -1,0 +1,62 @@
+"""What only the SQLite store promises: its file, WAL, and the durability setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from integration.store.rows import Desk
+from keel.adapters.store.sqlite import SqliteStore, sqlite_statements
+from keel.app.errors import StoreError
+
+
+def test_the_database_file_and_its_directory_are_created(tmp_path: Path) -> None:
+    path = tmp_path / "var" / "desk" / "keel.db"
+    with SqliteStore(path) as store:
+        store.migrate()
+        store.commit(Desk().accept("ORD-1"))
+        assert path.exists()
+        assert path.with_name("keel.db-wal").exists()
+
+
+def test_synchronous_is_full_unless_told_normal(tmp_path: Path) -> None:
+    with SqliteStore(tmp_path / "a.db") as full, SqliteStore(tmp_path / "b.db", "normal") as normal:
+        assert (full.synchronous, normal.synchronous) == ("FULL", "NORMAL")
+    with pytest.raises(ValueError, match="synchronous"):
+        SqliteStore(tmp_path / "c.db", synchronous="OFF")
+
+
+def test_a_private_in_memory_database_works_on_one_connection() -> None:
+    with SqliteStore(":memory:") as store:
+        assert store.migrate() == 1
+        store.commit(Desk().accept("ORD-1"))
+        assert store.head().last_event_seq == 1
+
+
+def test_a_path_that_cannot_be_a_database_raises_store_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(StoreError, match="cannot open"):
+        SqliteStore(tmp_path / "file" / "keel.db")
+
+
+def test_two_stores_on_one_file_see_each_others_commits(tmp_path: Path) -> None:
+    with SqliteStore(tmp_path / "keel.db") as writer, SqliteStore(tmp_path / "keel.db") as other:
+        writer.migrate()
+        writer.commit(Desk().accept("ORD-1"))
+        assert other.load_order("ORD-1") is not None
+
+
+def test_migration_sql_splits_into_whole_statements() -> None:
+    script = """
+        CREATE TABLE a (x TEXT DEFAULT ';');
+        CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE a SET x = 'b;c'; END;
+        INSERT INTO a (x) VALUES ('d')
+    """
+    statements = sqlite_statements(script)
+    assert len(statements) == 3
+    assert statements[1].startswith("CREATE TRIGGER")
+    assert statements[1].endswith("END;")
+    assert sqlite_statements("  \n") == []
+    with pytest.raises(StoreError, match="incomplete"):
+        sqlite_statements("CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1;")
