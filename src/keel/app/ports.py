@@ -62,12 +62,12 @@ class EventStore(Protocol):
         ...
 
     # -- what the sequencer loads -------------------------------------------------------
-    def load_open_orders(self) -> list[bytes]:
-        """Return the snapshots of every order that is not closed (status not terminal)."""
-        ...
+    def open_order_ids(self) -> list[str]:
+        """Return the ids of every order that is not closed (status not terminal), sorted.
 
-    def load_order(self, order_id: str) -> bytes | None:
-        """Return one order's snapshot, whatever its status."""
+        The sequencer rebuilds each from its own events (``events_for_order``), so start-up
+        reads the working orders' events only, however long the history.
+        """
         ...
 
     def find_key(self, key: str) -> IdempotencyRecord | None:

@@ -37,6 +37,7 @@ from keel.domain.events import (
     StatusAdopted,
     StatusRequested,
 )
+from keel.domain.fold import fold
 from keel.domain.order import Order
 
 
@@ -175,10 +176,11 @@ def order_history(store: EventStore, ref: str) -> OrderHistory | None:
     if order_id is None:
         return None
     records = store.events_for_order(order_id)
-    snapshot = store.load_order(order_id)
-    if snapshot is None or not records:
+    if not records:
         return None
     events = [codec.decode_event(r.type, r.payload, r.schema_version) for r in records]
+    order = fold(events)
+    assert order is not None
     inputs = {i.input_seq: i for i in store.inputs_by_seq(sorted({r.input_seq for r in records}))}
     timeline = []
     for record, event in zip(records, events, strict=True):
@@ -201,7 +203,7 @@ def order_history(store: EventStore, ref: str) -> OrderHistory | None:
         )
     return OrderHistory(
         order_id=order_id,
-        order=codec.decode_order(snapshot),
+        order=order,
         timeline=timeline,
         links=store.links_for_order(order_id),
         fills=store.fills_for_order(order_id),

@@ -2,7 +2,7 @@
 
 Rows are plain values whose field names are the tables' column names, so every store maps
 them to SQL the same way. Prices, quantities and money are ``Decimal``; times are aware UTC
-``datetime``s; encoded domain values (inputs, events, order snapshots) are UTF-8 JSON bytes
+``datetime``s; encoded domain values (inputs and events) are UTF-8 JSON bytes
 made by ``keel.app.codec``.
 """
 
@@ -93,8 +93,6 @@ class OrderRow:
     created_at: datetime
     updated_at: datetime
     version: int
-    snapshot: bytes
-    """The whole ``Order`` value, encoded: what the sequencer loads at start."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,16 @@ class Difference:
         return f"{self.table} {key}: {self.column} is {self.live!r} live, {self.rebuilt!r} rebuilt"
 
 
+def load_order(store: EventStore, order_id: str) -> Order | None:
+    """Rebuild one order from its own events (None if it has none)."""
+    order: Order | None = None
+    for record in store.events_for_order(order_id):
+        order = evolve(
+            order, codec.decode_event(record.type, record.payload, record.schema_version)
+        )
+    return order
+
+
 def _events(store: EventStore, batch: int = 10_000) -> Iterator[EventRecord]:
     after = 0
     while True:

@@ -36,6 +36,7 @@ from keel.app.records import (
     LogHead,
     ProjectionRows,
 )
+from keel.app.replay import load_order
 from keel.app.runtime import tune_gc
 from keel.domain.effects import Effect
 from keel.domain.enums import TERMINAL_STATUSES, Outcome
@@ -166,9 +167,10 @@ class Sequencer:
         store = self._store
         self._head = store.head()
         self._orders = {}
-        for snapshot in store.load_open_orders():
-            order = codec.decode_order(snapshot)
-            self._orders[order.order_id] = order
+        for order_id in store.open_order_ids():
+            order = load_order(store, order_id)
+            if order is not None:
+                self._orders[order.order_id] = order
         self._keys = {record.key: record for record in store.keys_of_open_orders()}
         self._projector.positions.update(
             ((row.account, row.instrument), Position(row.net_qty, row.net_qty * row.avg_cost,
@@ -396,9 +398,7 @@ class Sequencer:
     def _order_for(self, inp: Input) -> Order | None:
         order = self._orders.get(inp.order_id)
         if order is None and not isinstance(inp, (NewOrderAccepted, NewOrderDenied)):
-            snapshot = self._store.load_order(inp.order_id)  # a closed order: a late message
-            if snapshot is not None:
-                order = codec.decode_order(snapshot)
+            order = load_order(self._store, inp.order_id)  # a closed order: a late message
         return order
 
     def _event_record(
@@ -439,14 +439,14 @@ class Sequencer:
         return InputRecord(
             input_seq=input_seq,
             source=sub.source,
-            kind=inp.KIND.value,
+            kind=inp.KIND,
             order_id=inp.order_id,
             idempotency_key=sub.key,
             ingest_time=inp.ingest_time,
             processed_time=now,
             payload=codec.encode(inp),
             raw=sub.raw,
-            outcome=result.outcome.value,
+            outcome=result.outcome,
             note=result.note,
             actor=actor,
         )
