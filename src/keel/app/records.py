@@ -1,7 +1,9 @@
 """What the sequencer hands a store to commit, and what a store hands back.
 
 Rows are plain values whose field names are the tables' column names, so every store maps
-them to SQL the same way. Prices, quantities and money are ``Decimal``; times are aware UTC
+them to SQL the same way. The sequencer builds several per input, so they are slotted
+dataclasses without ``frozen`` (a frozen one pays ``object.__setattr__`` per field, three
+times the cost); treat them as values all the same: nothing mutates a row once made. Prices, quantities and money are ``Decimal``; times are aware UTC
 ``datetime``s; encoded domain values (inputs and events) are UTF-8 JSON bytes
 made by ``keel.app.codec``.
 """
@@ -14,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InputRecord:
     """One input as received and processed: kept forever, linked to what it caused."""
 
@@ -37,7 +39,7 @@ class InputRecord:
     actor: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EventRecord:
     """One domain event as stored: immutable, hash-chained to the one before."""
 
@@ -57,7 +59,7 @@ class EventRecord:
     hash: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class IdempotencyRecord:
     """What has been processed under a key, and the answer a retry gets."""
 
@@ -67,7 +69,7 @@ class IdempotencyRecord:
     answer: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OrderRow:
     order_id: str
     account: str
@@ -95,7 +97,7 @@ class OrderRow:
     version: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LinkRow:
     """One id that leads to an order: a ClOrdID, a venue order id, a client order id, a child.
 
@@ -111,7 +113,7 @@ class LinkRow:
     created_seq: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FillRow:
     fill_id: str
     order_id: str
@@ -132,7 +134,7 @@ class FillRow:
     """The event sequence that booked it: the order fills are applied to positions in."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PositionRow:
     account: str
     instrument: str
@@ -142,7 +144,7 @@ class PositionRow:
     updated_seq: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ExceptionRow:
     exception_id: str
     kind: str
