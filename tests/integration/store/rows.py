@@ -141,8 +141,6 @@ def an_order(
         created_at=T0,
         updated_at=at(version),
         version=version,
-        snapshot=b'{"order_id":"%s","status":"%s","version":%d}'
-        % (order_id.encode(), status.encode(), version),
     )
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 
+import psycopg
 import pytest
 
 from integration.store.rows import Desk
 from keel.adapters.store.postgres import PostgresStore, describe
+from keel.adapters.store.tables import ALL_TABLES
 from keel.app.errors import StoreError
 
 
@@ -33,3 +35,21 @@ def test_a_closed_connection_is_opened_again_by_the_next_call(pg_dsn: str) -> No
         store._reader.close()  # type: ignore[union-attr]
         store.commit(desk.accept("ORD-2"))
         assert store.head().last_event_seq == 2
+
+
+@pytest.mark.postgres
+def test_the_tables_have_exactly_the_described_columns(pg_dsn: str) -> None:
+    with PostgresStore(pg_dsn) as store:
+        store.migrate()
+    with psycopg.connect(pg_dsn) as conn:
+        for table in ALL_TABLES:
+            rows = conn.execute(
+                "SELECT column_name, is_nullable FROM information_schema.columns"
+                " WHERE table_schema = current_schema() AND table_name = %s"
+                " ORDER BY ordinal_position",
+                (table.name,),
+            ).fetchall()
+            assert tuple(name for name, _ in rows) == table.names
+            nullable = dict(rows)
+            for column in table.columns:
+                assert (nullable[column.name] == "YES") is column.nullable, column

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from integration.store.rows import Desk
 from keel.adapters.store.sqlite import SqliteStore, sqlite_statements
+from keel.adapters.store.tables import ALL_TABLES
 from keel.app.errors import StoreError
 
 
@@ -27,6 +29,14 @@ def test_synchronous_is_full_unless_told_normal(tmp_path: Path) -> None:
         SqliteStore(tmp_path / "c.db", synchronous="OFF")
 
 
+def test_the_writer_checkpoints_every_10000_pages_with_a_64_mib_cache(tmp_path: Path) -> None:
+    with SqliteStore(tmp_path / "keel.db") as store:
+        writer = store._writer  # the setting lives on the connection
+        assert writer is not None
+        assert writer.execute("PRAGMA wal_autocheckpoint").fetchone() == (10_000,)
+        assert writer.execute("PRAGMA cache_size").fetchone() == (-64 * 1024,)
+
+
 def test_a_private_in_memory_database_works_on_one_connection() -> None:
     with SqliteStore(":memory:") as store:
         assert store.migrate() == 1
@@ -44,7 +54,23 @@ def test_two_stores_on_one_file_see_each_others_commits(tmp_path: Path) -> None:
     with SqliteStore(tmp_path / "keel.db") as writer, SqliteStore(tmp_path / "keel.db") as other:
         writer.migrate()
         writer.commit(Desk().accept("ORD-1"))
-        assert other.load_order("ORD-1") is not None
+        assert other.open_order_ids() == ["ORD-1"]
+
+
+def test_the_tables_have_exactly_the_described_columns(tmp_path: Path) -> None:
+    with SqliteStore(tmp_path / "keel.db") as store:
+        store.migrate()
+    conn = sqlite3.connect(tmp_path / "keel.db")
+    try:
+        for table in ALL_TABLES:
+            info = conn.execute(f"PRAGMA table_info({table.name})").fetchall()
+            assert tuple(name for _, name, *_ in info) == table.names
+            not_null = {name: bool(flag) for _, name, _, flag, *_ in info}
+            for column in table.columns:
+                if column.name not in table.key:
+                    assert not_null[column.name] is not column.nullable, column
+    finally:
+        conn.close()
 
 
 def test_migration_sql_splits_into_whole_statements() -> None:

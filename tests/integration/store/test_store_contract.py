@@ -10,6 +10,7 @@ import threading
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 import pytest
@@ -37,6 +38,7 @@ from keel.app.errors import SchemaError, StoreError
 from keel.app.ports import PROJECTION_TABLES, EventStore
 from keel.app.records import (
     EMPTY_HEAD,
+    CommitBatch,
     ExceptionRow,
     FillRow,
     LinkRow,
@@ -44,7 +46,8 @@ from keel.app.records import (
     PositionRow,
     column_names,
 )
-from keel.domain.enums import OrderStatus
+from keel.domain.enums import OrderStatus, OrdType, Outcome, Side, TimeInForce
+from keel.domain.inputs import InputKind
 
 ROW_TYPES: dict[str, type[Any]] = {
     "orders": OrderRow,
@@ -141,7 +144,7 @@ class TestCommit:
         assert exact(store.read_inputs()) == exact(batch.inputs)
         assert exact(store.read_events()) == exact(batch.events)
         assert exact(store.find_key("client:rest:FUND-A:C-100")) == exact(batch.keys[0])
-        assert store.load_order("ORD-1") == an_order().snapshot
+        assert exact(list(store.read_table("orders"))) == exact([_as_dict(an_order())])
         assert exact(store.links_for_order("ORD-1")) == exact(batch.projections.links)
         assert exact(store.fills_for_order("ORD-1")) == exact([a_fill("ORD-1-F1")])
         assert exact(store.load_positions()) == exact([a_position()])
@@ -172,6 +175,18 @@ class TestCommit:
             store.commit(fresh)
         assert everything_in(store) == before
 
+    def test_a_batch_after_a_failed_one_writes_only_its_own_rows(self, store: EventStore) -> None:
+        desk = Desk()
+        store.commit(desk.accept("ORD-1"))
+        failing = desk.accept("ORD-2")
+        failing.projections.positions[("FUND-A", "ACME")] = replace(a_position(), net_qty=1.5)
+        with pytest.raises(StoreError):
+            store.commit(failing)
+        store.commit(a_batch(orders=[an_order("ORD-3")], links=[a_link("CL_ORD_ID", "C-3")]))
+        assert [r["order_id"] for r in store.read_table("orders")] == ["ORD-1", "ORD-3"]
+        assert [r["ref"] for r in store.read_table("order_links")] == ["C-3", "ORD-1-C1"]
+        assert list(store.read_table("positions")) == []
+
     def test_a_duplicate_inside_one_batch_fails_it(self, store: EventStore) -> None:
         with pytest.raises(StoreError):
             store.commit(a_batch(events=[an_event(1), an_event(1, order_id="ORD-2")]))
@@ -185,6 +200,11 @@ class TestCommit:
             pytest.param(replace(a_position(), net_qty=100.5), id="float"),
             pytest.param(replace(a_position(), avg_cost=Decimal("NaN")), id="nan"),
             pytest.param(replace(a_position(), realized_pnl=None), id="none-required"),
+            pytest.param(replace(a_position(), account=7), id="int-as-text"),
+            pytest.param(replace(a_position(), instrument=b"ACME"), id="bytes-as-text"),
+            pytest.param(replace(a_position(), updated_seq=True), id="bool-as-int"),
+            pytest.param(replace(a_position(), updated_seq=Decimal(2)), id="decimal-as-int"),
+            pytest.param(replace(an_exception(), input_seq="1"), id="text-as-int"),
         ],
     )
     def test_a_bad_value_late_in_the_batch_changes_nothing(
@@ -254,11 +274,11 @@ class TestCommit:
             head = store.head()
             assert head.last_event_seq >= seen
             seen = head.last_event_seq
-            store.load_open_orders()
+            store.open_order_ids()
         worker.join()
         assert errors == []
         assert store.head().last_event_seq == 100
-        assert len(store.load_open_orders()) == 100
+        assert store.open_order_ids() == [f"ORD-{n:03d}" for n in range(1, 101)]
 
 
 def _as_dict(row: Any) -> dict[str, Any]:
@@ -270,15 +290,24 @@ class TestWhatTheSequencerLoads:
         orders = [an_order(f"ORD-{s.value}", status=s.value) for s in OrderStatus]
         store.commit(a_batch(orders=orders))
         open_ids = sorted(f"ORD-{s.value}" for s in OrderStatus if not s.is_terminal)
-        assert store.load_open_orders() == [an_order(i, status=i[4:]).snapshot for i in open_ids]
+        assert store.open_order_ids() == open_ids
         assert not {"FILLED", "CANCELED", "REJECTED", "EXPIRED"} & {i[4:] for i in open_ids}
 
-    def test_load_order_finds_any_status_and_nothing_for_an_unknown_id(
+    def test_open_order_ids_are_sorted_by_code_point_and_follow_status_changes(
         self, store: EventStore
     ) -> None:
-        store.commit(a_batch(orders=[an_order(status="CANCELED")]))
-        assert store.load_order("ORD-1") == an_order(status="CANCELED").snapshot
-        assert store.load_order("ORD-404") is None
+        assert store.open_order_ids() == []
+        ids = ["ord-b", "ORD-B", "Ord-\u00e9", "ORD-a", "ORD-\u00c9", "ORD-_", "ORD-10", "ORD-9"]
+        store.commit(a_batch(orders=[an_order(i, status=OrderStatus.NEW) for i in ids]))
+        assert store.open_order_ids() == sorted(ids)
+        assert all(type(i) is str for i in store.open_order_ids())
+        closing = [
+            an_order("ORD-B", status=OrderStatus.FILLED, version=2),
+            an_order("ORD-9", status=OrderStatus.CANCELED, version=2),
+            an_order("ORD-a", status=OrderStatus.PARTIALLY_FILLED, version=2),
+        ]
+        store.commit(a_batch(orders=closing))
+        assert store.open_order_ids() == sorted(set(ids) - {"ORD-B", "ORD-9"})
 
     def test_keys_answer_retries_and_open_orders_keep_theirs(self, store: EventStore) -> None:
         desk = Desk()
@@ -511,7 +540,6 @@ EDGE_ORDER = replace(
     cum_notional=Decimal("0E-8"),
     expire_time=datetime(2026, 3, 2, 21, 0, 0, 1, tzinfo=timezone(timedelta(hours=-5))),
     created_at=datetime(2026, 3, 2, 14, 30, 0, 999999, tzinfo=UTC),
-    snapshot=bytes(range(256)),
 )
 """An order whose values are hard to keep exactly."""
 
@@ -577,6 +605,72 @@ class TestValues:
         (back,) = store.read_inputs()
         assert back.ingest_time == T0
         assert back.ingest_time.tzinfo is UTC
+
+    def test_a_time_shared_by_many_rows_and_batches_comes_back_right_everywhere(
+        self, store: EventStore
+    ) -> None:
+        now = at(1.5)  # one clock reading: the input's, its event's and its order's
+        same_instant = now.astimezone(timezone(timedelta(hours=-5)))
+        store.commit(
+            a_batch(
+                [replace(an_input(1), processed_time=now, ingest_time=same_instant)],
+                [replace(an_event(1), recorded_at=now)],
+                orders=[replace(an_order(), updated_at=now, created_at=T0)],
+            )
+        )
+        later = at(2)
+        store.commit(
+            a_batch(
+                [replace(an_input(2), processed_time=later, ingest_time=now)],
+                orders=[replace(an_order(version=2), updated_at=later, created_at=T0)],
+            )
+        )
+        first, second = store.read_inputs()
+        assert (first.ingest_time, first.processed_time) == (now, now)
+        assert (second.ingest_time, second.processed_time) == (now, later)
+        assert {type(t.tzinfo) for t in (first.ingest_time, second.ingest_time)} == {type(UTC)}
+        assert store.read_events()[0].recorded_at == now
+        (order,) = store.read_table("orders")
+        assert (order["created_at"], order["updated_at"]) == (T0, later)
+        naive = now.replace(tzinfo=None)
+        with pytest.raises(StoreError, match="naive"):
+            store.commit(a_batch([replace(an_input(3), processed_time=naive)]))
+
+    def test_str_subclasses_are_kept_as_their_plain_string(self, store: EventStore) -> None:
+        class Venue(str, Enum):  # noqa: UP042 (its str() is "Venue.SIM", not its value)
+            SIM = "SIM"
+
+        order = replace(
+            an_order(),
+            side=Side.BUY,
+            ord_type=OrdType.LIMIT,
+            tif=TimeInForce.DAY,
+            status=OrderStatus.PARTIALLY_FILLED,
+            venue=Venue.SIM,
+        )
+        inp = replace(an_input(1), kind=InputKind.FILL, outcome=Outcome.APPLIED)
+        store.commit(a_batch([inp], orders=[order], fills=[replace(a_fill("F-1"), side=Side.BUY)]))
+        plain = replace(
+            an_order(), status="PARTIALLY_FILLED", venue="SIM", side="BUY", ord_type="LIMIT"
+        )
+        assert exact(list(store.read_table("orders"))) == exact([_as_dict(plain)])
+        assert exact(store.read_inputs()) == exact([replace(inp, kind="FILL", outcome="APPLIED")])
+        assert exact(store.fills_for_order("ORD-1")) == exact([a_fill("F-1")])
+        assert store.open_order_ids() == ["ORD-1"]
+
+    def test_a_refused_value_is_named_by_its_table_and_column(self, store: EventStore) -> None:
+        with pytest.raises(StoreError, match=r"positions\.net_qty: expected a Decimal"):
+            store.commit(a_batch(positions=[replace(a_position(), net_qty=100.5)]))
+        with pytest.raises(StoreError, match=r"exceptions\.summary may not be None"):
+            store.commit(a_batch(exceptions=[replace(an_exception(), summary=None)]))
+        assert store.head() == EMPTY_HEAD
+
+    def test_two_rows_for_one_key_in_a_batch_keep_the_last(self, store: EventStore) -> None:
+        first, last = an_order(), an_order(status="PARTIALLY_FILLED", cum_qty="100", version=2)
+        rows = projections()
+        rows.orders = {"a stale entry for ORD-1": first, "ORD-1": last}
+        store.commit(CommitBatch([], [], [], rows))
+        assert exact(list(store.read_table("orders"))) == exact([_as_dict(last)])
 
 
 class TestDurableStores:

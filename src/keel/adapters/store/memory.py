@@ -66,7 +66,7 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._version = 0
         self._closed = False
-        self._c = Codecs(MEMORY_IN, check_required=True)
+        self._c = Codecs(MEMORY_IN)
         self._inputs: dict[int, InputRecord] = {}
         self._input_seqs: list[int] = []
         self._events: dict[int, EventRecord] = {}
@@ -213,15 +213,10 @@ class MemoryStore:
             self._ready()
             return self._tables["orders"]
 
-    def load_open_orders(self) -> list[bytes]:
-        """Return the snapshots of every order whose status is not terminal."""
+    def open_order_ids(self) -> list[str]:
+        """Return the ids of every order whose status is not terminal, sorted."""
         rows: list[OrderRow] = self._rows("orders")
-        return [r.snapshot for r in rows if r.status not in TERMINAL]
-
-    def load_order(self, order_id: str) -> bytes | None:
-        """Return one order's snapshot, whatever its status."""
-        row = self._orders().get((order_id,))
-        return row.snapshot if row else None
+        return [r.order_id for r in rows if r.status not in TERMINAL]
 
     def find_key(self, key: str) -> IdempotencyRecord | None:
         """Return what was processed under an idempotency key, if anything."""

@@ -5,26 +5,33 @@ Two connections: the writer (autocommit off; each commit is one transaction) and
 lock, so any thread may call any method. Both run in UTC, so ``TIMESTAMPTZ`` values come
 back as ``datetime``s in ``datetime.UTC``.
 
-A commit COPYs the append-only tables (inputs, events, idempotency keys) in binary and
-upserts the projection rows with ``executemany``, which psycopg pipelines: the whole batch
-costs a few round trips and one fsync, however many rows it holds.
+A commit COPYs the append-only tables (inputs, events, idempotency keys) in binary, and
+the projection rows in binary into staging tables (temporary, emptied at every commit,
+made once per writer connection) from which one ``INSERT ... SELECT ... ON CONFLICT`` per
+table upserts them: the whole batch costs a few round trips and one fsync, however many
+rows it holds, and no statement per row. Decimals travel as their text (the staging
+column is text, cast to NUMERIC by the INSERT): psycopg's binary NUMERIC dumper costs
+several times ``str()``, and NUMERIC reads the text to the same value and scale.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.types.string import BytesBinaryDumper
 
 from keel.adapters.store.schema import MIGRATIONS, Migration
-from keel.adapters.store.sql import POSTGRES, Queries, column_list
+from keel.adapters.store.sql import POSTGRES, Queries, column_list, ident, on_conflict
 from keel.adapters.store.sqlbase import Parts, SqlStore
-from keel.adapters.store.tables import ALL_TABLES, ColumnKind
+from keel.adapters.store.tables import ALL_TABLES, ColumnKind, Table
 from keel.adapters.store.values import POSTGRES_IN, Codecs
 from keel.app.errors import StoreError
 from keel.app.ports import EventStore
@@ -41,6 +48,57 @@ _PG_TYPES: dict[ColumnKind, str] = {
     "bool": "bool",
     "bytes": "bytea",
 }
+
+
+_STAGED_TYPES: dict[ColumnKind, str] = {**_PG_TYPES, "decimal": "text"}
+"""The column types of a staging table (and so of the COPY into it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WritePlan:
+    """How a commit writes one table's rows: one binary COPY, straight into the table or
+    into its staging table and from there by ``merge``."""
+
+    copy: str
+    types: tuple[str, ...]
+    """The column types the COPY sends, in column order."""
+    make_staging: str | None = None
+    """The statement that creates the staging table (once per connection), if any."""
+    merge: str | None = None
+    """The statement that writes the staged rows into the table, if staged."""
+
+
+def write_plan(table: Table[Any]) -> WritePlan:
+    """Return how a commit writes ``table``: COPY straight in when it only takes new rows
+    and has no Decimal column (those travel as text), else through a staging table."""
+    columns = column_list(table)
+    if table.write == "insert" and all(c.kind != "decimal" for c in table.columns):
+        return WritePlan(
+            f"COPY {table.name} ({columns}) FROM STDIN (FORMAT BINARY)",
+            tuple(_PG_TYPES[c.kind] for c in table.columns),
+        )
+    staging = f"keel_stage_{table.name}"
+    definitions = ", ".join(f"{ident(c.name)} {_STAGED_TYPES[c.kind]}" for c in table.columns)
+    values = ", ".join(
+        f"{ident(c.name)}::numeric" if c.kind == "decimal" else ident(c.name) for c in table.columns
+    )
+    return WritePlan(
+        f"COPY {staging} ({columns}) FROM STDIN (FORMAT BINARY)",
+        tuple(_STAGED_TYPES[c.kind] for c in table.columns),
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ({definitions}) ON COMMIT DELETE ROWS",
+        f"INSERT INTO {table.name} ({columns}) SELECT {values} FROM {staging}" + on_conflict(table),
+    )
+
+
+def unique_rows(table: Table[Any], rows: Collection[Any]) -> Collection[Any]:
+    """Return ``rows`` with one row per primary key, the one the write mode keeps: the last
+    for an upsert, the first when a table ignores later rows (as one row at a time would)."""
+    key = attrgetter(*table.key)
+    if table.write == "ignore":
+        ordered = list(rows)
+        ordered.reverse()
+        return dict(zip(map(key, ordered), ordered, strict=True)).values()
+    return dict(zip(map(key, rows), rows, strict=True)).values()
 
 
 def describe(dsn: str) -> str:
@@ -76,11 +134,7 @@ class PostgresStore(SqlStore):
         self._closed = False
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
-        self._copy = {
-            t.name: f"COPY {t.name} ({column_list(t)}) FROM STDIN (FORMAT BINARY)"
-            for t in ALL_TABLES
-        }
-        self._copy_types = {t.name: [_PG_TYPES[c.kind] for c in t.columns] for t in ALL_TABLES}
+        self._plans = {t.name: write_plan(t) for t in ALL_TABLES}
         self._writer: psycopg.Connection[tuple[Any, ...]] | None = None
         self._reader: psycopg.Connection[tuple[Any, ...]] | None = None
         try:
@@ -110,6 +164,12 @@ class PostgresStore(SqlStore):
         try:
             conn.execute("SET TIME ZONE 'UTC'")
             if not autocommit:
+                # COPY picks dumpers by column type; psycopg's bytea one by type handles
+                # DB-API Binary wrappers in Python: take the plain (compiled) bytes dumper.
+                conn.adapters.register_dumper(bytes, BytesBinaryDumper)
+                for plan in self._plans.values():
+                    if plan.make_staging is not None:
+                        conn.execute(plan.make_staging)
                 conn.commit()
         except psycopg.Error as e:
             conn.close()
@@ -148,17 +208,18 @@ class PostgresStore(SqlStore):
                     if replace:
                         for statement in self._q.delete_all.values():
                             cur.execute(statement)
+                    merges = []
                     for table, rows in parts:
                         if not rows:
                             continue
-                        encode = self._c.by_table[table.name].encode
-                        if table.write == "insert":
-                            with cur.copy(self._copy[table.name]) as copy:
-                                copy.set_types(self._copy_types[table.name])
-                                for row in rows:
-                                    copy.write_row(encode(row))
+                        plan = self._plans[table.name]
+                        if plan.merge is None:
+                            self._copy_rows(cur, plan, table, rows)
                         else:
-                            cur.executemany(self._q.write[table.name], [encode(r) for r in rows])
+                            self._copy_rows(cur, plan, table, unique_rows(table, rows))
+                            merges.append(plan.merge)
+                    if merges:
+                        cur.execute("; ".join(merges), prepare=False)
                 conn.commit()
             except psycopg.Error as e:
                 _rollback(conn)
@@ -166,6 +227,20 @@ class PostgresStore(SqlStore):
             except BaseException:
                 _rollback(conn)
                 raise
+
+    def _copy_rows(
+        self,
+        cur: psycopg.Cursor[tuple[Any, ...]],
+        plan: WritePlan,
+        table: Table[Any],
+        rows: Collection[Any],
+    ) -> None:
+        encode = self._c.by_table[table.name].encode
+        with cur.copy(plan.copy) as copy:
+            copy.set_types(list(plan.types))
+            write_row = copy.write_row
+            for row in rows:
+                write_row(encode(row))
 
     def _apply_migration(self, migration: Migration) -> None:
         with self._write_lock:

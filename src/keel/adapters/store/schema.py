@@ -139,8 +139,7 @@ CREATE TABLE orders (
     open_exceptions {INT} NOT NULL,
     created_at {TS} NOT NULL,
     updated_at {TS} NOT NULL,
-    version {INT} NOT NULL,
-    snapshot {BYTES} NOT NULL
+    version {INT} NOT NULL
 );
 CREATE INDEX ix_orders_status ON orders (status);
 

@@ -70,19 +70,25 @@ def literals(values: tuple[str, ...]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-def write_sql(dialect: Dialect, table: Table[Any]) -> str:
-    """Return the statement that writes one row of ``table`` as its write mode says."""
-    params = ", ".join([dialect.param] * len(table.columns))
-    sql = f"INSERT INTO {table.name} ({column_list(table)}) VALUES ({params})"
+def on_conflict(table: Table[Any]) -> str:
+    """Return the clause that makes an INSERT into ``table`` keep its write mode: `` ON
+    CONFLICT ... DO UPDATE`` for an upsert, ``DO NOTHING`` to ignore, nothing to insert."""
     key = ", ".join(ident(k) for k in table.key)
     if table.write == "upsert":
         sets = ", ".join(
             f"{ident(n)} = excluded.{ident(n)}" for n in table.names if n not in table.key
         )
-        sql += f" ON CONFLICT ({key}) DO UPDATE SET {sets}"
-    elif table.write == "ignore":
-        sql += f" ON CONFLICT ({key}) DO NOTHING"
-    return sql
+        return f" ON CONFLICT ({key}) DO UPDATE SET {sets}"
+    if table.write == "ignore":
+        return f" ON CONFLICT ({key}) DO NOTHING"
+    return ""
+
+
+def write_sql(dialect: Dialect, table: Table[Any]) -> str:
+    """Return the statement that writes one row of ``table`` as its write mode says."""
+    params = ", ".join([dialect.param] * len(table.columns))
+    sql = f"INSERT INTO {table.name} ({column_list(table)}) VALUES ({params})"
+    return sql + on_conflict(table)
 
 
 class Queries:
@@ -108,8 +114,7 @@ class Queries:
             " (SELECT partition_seq FROM events ORDER BY event_seq DESC LIMIT 1),"
             ' (SELECT "hash" FROM events ORDER BY event_seq DESC LIMIT 1)'
         )
-        self.open_snapshots = f"SELECT snapshot FROM orders WHERE {open_status} ORDER BY order_id"
-        self.order_snapshot = f"SELECT snapshot FROM orders WHERE order_id = {p}"
+        self.open_order_ids = f"SELECT order_id FROM orders WHERE {open_status} ORDER BY order_id"
         self.find_key = f'SELECT {column_list(KEYS)} FROM idempotency_keys WHERE "key" = {p}'
         self.open_keys = (
             f"SELECT {column_list(KEYS, 'k')} FROM idempotency_keys AS k"

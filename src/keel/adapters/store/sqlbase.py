@@ -115,14 +115,9 @@ class SqlStore(ABC):
         self._write(projection_parts(rows), replace=True)
 
     # -- what the sequencer loads ---------------------------------------------------------
-    def load_open_orders(self) -> list[bytes]:
-        """Return the snapshots of every order whose status is not terminal."""
-        return [bytes(r[0]) for r in self._fetch(self._q.open_snapshots)]
-
-    def load_order(self, order_id: str) -> bytes | None:
-        """Return one order's snapshot, whatever its status."""
-        rows = self._fetch(self._q.order_snapshot, (order_id,))
-        return bytes(rows[0][0]) if rows else None
+    def open_order_ids(self) -> list[str]:
+        """Return the ids of every order whose status is not terminal, sorted."""
+        return [str(r[0]) for r in self._fetch(self._q.open_order_ids)]
 
     def find_key(self, key: str) -> IdempotencyRecord | None:
         """Return what was processed under an idempotency key, if anything."""

@@ -12,7 +12,17 @@ Durability is ``synchronous``'s business:
 - ``NORMAL`` fsyncs only at checkpoints: a commit survives a crash of the process, but a power
   loss may take the last commits with it. Faster; choose it knowingly.
 
-Automatic WAL checkpoints stay on (every ~1000 pages, on the committing thread).
+Automatic WAL checkpoints stay on, on the committing thread, every ``CHECKPOINT_PAGES``
+(10,000 pages, 40 MB of WAL) rather than SQLite's 1,000: a batch of fills on a few hundred
+working orders dirties over 1,000 pages (each order's entries in each index sit on their own
+page), so at 1,000 every such commit also copied its pages into the database file and
+synced it. Less often, the pages that every batch dirties again are copied once for many
+batches; the price is a rarer, longer checkpoint (p99.9 of small batches ~13 ms instead of
+~8 ms on the machine measured, p99 ~1.6 ms instead of ~7 ms). The writer's page cache is
+``WRITER_CACHE_MIB`` so that those index pages stay in memory as the file grows.
+
+Values reach the driver as types it binds without its adapter lookup (``str``, ``int``,
+``bytearray``): see ``values``.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from keel.adapters.store.schema import MIGRATIONS, Migration
 from keel.adapters.store.sql import SQLITE, Queries
 from keel.adapters.store.sqlbase import Parts, SqlStore
-from keel.adapters.store.values import SQLITE_IN, SQLITE_OUT, Codecs, datetime_text
+from keel.adapters.store.values import SQLITE_OUT, Codecs, datetime_text, sqlite_in
 from keel.app.errors import StoreError
 from keel.app.ports import EventStore
 
@@ -37,6 +47,10 @@ DEFAULT_PATH = Path("var") / "keel.db"
 """Where Keel keeps its database unless told otherwise (relative to the working directory)."""
 
 SYNCHRONOUS = ("FULL", "NORMAL", "EXTRA")
+CHECKPOINT_PAGES = 10_000
+"""WAL pages after which a commit checkpoints (``PRAGMA wal_autocheckpoint``)."""
+WRITER_CACHE_MIB = 64
+"""The writer connection's page cache (``PRAGMA cache_size``), in MiB."""
 MEMORY = ":memory:"
 
 
@@ -75,7 +89,7 @@ class SqliteStore(SqlStore):
         mode = synchronous.upper()
         if mode not in SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, not {mode!r}")
-        super().__init__(Queries(SQLITE), Codecs(SQLITE_IN, SQLITE_OUT), migrations)
+        super().__init__(Queries(SQLITE), Codecs(sqlite_in(), SQLITE_OUT), migrations)
         self.path = str(path)
         self.synchronous = mode
         in_memory = self.path == MEMORY
@@ -89,6 +103,8 @@ class SqliteStore(SqlStore):
             if not in_memory and str(journal).lower() != "wal":
                 raise StoreError(f"{self.path} cannot use WAL mode (journal_mode is {journal})")
             self._writer.execute(f"PRAGMA synchronous={mode}")
+            self._writer.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
+            self._writer.execute(f"PRAGMA cache_size={-WRITER_CACHE_MIB * 1024}")
             if in_memory:
                 self._reader = self._writer
             else:
@@ -138,8 +154,8 @@ class SqliteStore(SqlStore):
                         conn.execute(statement)
                 for table, rows in parts:
                     if rows:
-                        encode = self._c.by_table[table.name].encode
-                        conn.executemany(self._q.write[table.name], map(encode, rows))
+                        values = self._c.by_table[table.name].encode_all(rows)
+                        conn.executemany(self._q.write[table.name], values)
                 conn.execute("COMMIT")
             except (sqlite3.Error, OverflowError) as e:
                 _rollback(conn)
