@@ -3,9 +3,10 @@
 Rows are plain values whose field names are the tables' column names, so every store maps
 them to SQL the same way. The sequencer builds several per input, so they are slotted
 dataclasses without ``frozen`` (a frozen one pays ``object.__setattr__`` per field, three
-times the cost); treat them as values all the same: nothing mutates a row once made. Prices, quantities and money are ``Decimal``; times are aware UTC
-``datetime``s; encoded domain values (inputs and events) are UTF-8 JSON bytes
-made by ``keel.app.codec``.
+times the cost); treat them as values all the same: nothing mutates a row once made.
+
+Prices, quantities and money are ``Decimal``; times are aware UTC ``datetime``s; encoded
+domain values (inputs and events) are UTF-8 JSON bytes made by ``keel.app.codec``.
 """
 
 from __future__ import annotations
