@@ -180,6 +180,17 @@ def run_store(name: str, make: Callable[[], EventStore], fills: int, seconds: fl
     store.close()
 
 
+def sqlite_factory(folder: Path, synchronous: str) -> Callable[[], EventStore]:
+    """Return a maker of stores, each in a new SQLite file in ``folder``."""
+    made = [0]
+
+    def make() -> EventStore:
+        made[0] += 1
+        return SqliteStore(folder / f"{synchronous}-{made[0]}.db", synchronous=synchronous)
+
+    return make
+
+
 def postgres_factory() -> Callable[[], EventStore] | None:
     """Return a maker of stores, each in a new database, or None when no server answers."""
     try:
@@ -190,9 +201,10 @@ def postgres_factory() -> Callable[[], EventStore] | None:
     made: list[str] = []
 
     def make() -> EventStore:
-        name = create_database(PG_ADMIN, f"keel_bench_{os.getpid()}_{len(made)}")
+        name = f"keel_bench_{os.getpid()}_{len(made)}"
+        dsn = create_database(PG_ADMIN, name)
         made.append(name)
-        return PostgresStore(f"postgresql://postgres@127.0.0.1:5432/{name}")
+        return PostgresStore(dsn)
 
     make.made = made  # type: ignore[attr-defined]
     return make
@@ -207,9 +219,7 @@ def main() -> int:
           f"{WORKING_ORDERS} working orders, fills of 1 @ 10.00")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         for sync in ("FULL", "NORMAL"):
-            path = Path(tmp) / f"bench-{sync}.db"
-            run_store(f"sqlite {sync}", lambda p=path, s=sync: SqliteStore(p, synchronous=s),
-                      args.fills, args.seconds)  # fmt: skip
+            run_store(f"sqlite {sync}", sqlite_factory(Path(tmp), sync), args.fills, args.seconds)
     factory = postgres_factory()
     if factory is not None:
         try:
