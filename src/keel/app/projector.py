@@ -239,6 +239,7 @@ class Projector:
             account=key[0],
             instrument=key[1],
             net_qty=position.net_qty,
+            open_cost=position.open_cost,
             avg_cost=position.avg_cost,
             realized_pnl=position.realized_pnl,
             updated_seq=seq,

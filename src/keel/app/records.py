@@ -140,6 +140,8 @@ class PositionRow:
     account: str
     instrument: str
     net_qty: Decimal
+    open_cost: Decimal
+    """The exact cost of the open position: what a restart reloads (``avg_cost`` is rounded)."""
     avg_cost: Decimal
     realized_pnl: Decimal
     updated_seq: int

@@ -173,10 +173,9 @@ class Sequencer:
                 self._orders[order.order_id] = order
         self._keys = {record.key: record for record in store.keys_of_open_orders()}
         self._projector.positions.update(
-            ((row.account, row.instrument), Position(row.net_qty, row.net_qty * row.avg_cost,
-                                                     row.realized_pnl))
+            ((row.account, row.instrument), Position(row.net_qty, row.open_cost, row.realized_pnl))
             for row in store.load_positions()
-        )  # fmt: skip
+        )
 
     async def stop(self) -> None:
         """Finish what is queued, commit it, release it, and stop."""

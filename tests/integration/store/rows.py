@@ -196,6 +196,7 @@ def a_position(
         account=account,
         instrument=instrument,
         net_qty=Decimal(net_qty),
+        open_cost=Decimal(net_qty) * Decimal(avg_cost),
         avg_cost=Decimal(avg_cost),
         realized_pnl=Decimal(realized_pnl),
         updated_seq=seq,

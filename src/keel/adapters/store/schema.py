@@ -178,6 +178,7 @@ CREATE TABLE positions (
     account {TEXT} NOT NULL,
     instrument {TEXT} NOT NULL,
     net_qty {DEC} NOT NULL,
+    open_cost {DEC} NOT NULL,
     avg_cost {DEC} NOT NULL,
     realized_pnl {DEC} NOT NULL,
     updated_seq {INT} NOT NULL,
