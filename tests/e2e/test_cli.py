@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from support.cli import keel
+
 ROOT = Path(__file__).resolve().parents[2]
-KEEL = shutil.which("keel", path=str(Path(sys.executable).parent))
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    assert KEEL, "the keel console script is not installed in this environment (make install)"
-    return subprocess.run(
-        [KEEL, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={"COLUMNS": "160", "PATH": "/usr/bin:/bin", "TERM": "dumb"},
-    )
 
 
 @pytest.mark.e2e
 def test_demo_plays_the_scripted_lifecycles_and_shows_the_exceptions() -> None:
-    result = run("demo")
+    result = keel("demo")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Blotter" in out
@@ -40,14 +26,14 @@ def test_demo_plays_the_scripted_lifecycles_and_shows_the_exceptions() -> None:
 
 @pytest.mark.e2e
 def test_docs_lifecycle_prints_the_committed_document() -> None:
-    result = run("docs", "lifecycle")
+    result = keel("docs", "lifecycle")
     assert result.returncode == 0, result.stderr
     assert result.stdout == (ROOT / "docs" / "order-lifecycle.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.e2e
 def test_unknown_command_gets_a_clear_error_not_a_traceback() -> None:
-    result = run("launch-rockets")
+    result = keel("launch-rockets")
     assert result.returncode == 2
     assert "invalid choice: 'launch-rockets'" in result.stderr
     assert "Traceback" not in result.stderr

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import sqlite3
-import subprocess
-import sys
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -28,8 +25,7 @@ from keel.domain.inputs import (
     VenueAck,
 )
 from support.builders import T0, spec
-
-KEEL = shutil.which("keel", path=str(Path(sys.executable).parent))
+from support.cli import keel
 
 
 def base() -> dict[str, object]:
@@ -83,18 +79,6 @@ def db(tmp_path: Path) -> str:
 
     asyncio.run(write())
     return f"sqlite:///{path}"
-
-
-def keel(*args: str) -> subprocess.CompletedProcess[str]:
-    assert KEEL, "the keel console script is not installed (make install)"
-    return subprocess.run(
-        [KEEL, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "TERM": "dumb"},
-    )
 
 
 @pytest.mark.e2e
