@@ -31,14 +31,38 @@ def event_hash(
     recorded_at: datetime,
 ) -> bytes:
     """Return the hash of one event row chained to ``prev_hash``."""
-    digest = hashlib.sha256(prev_hash)
+    return link_hash(
+        prev_hash, event_seq, partition, partition_seq, order_id, order_version, type,
+        schema_version, payload, input_seq, actor, recorded_at.isoformat(),
+    )  # fmt: skip
+
+
+def link_hash(
+    prev_hash: bytes,
+    event_seq: int,
+    partition: int,
+    partition_seq: int,
+    order_id: str,
+    order_version: int,
+    type: str,
+    schema_version: int,
+    payload: bytes,
+    input_seq: int,
+    actor: str,
+    recorded_at_text: str,
+) -> bytes:
+    """``event_hash`` for the sequencer's hot path: positional arguments, and the time
+    already as its ISO 8601 text (``recorded_at.isoformat()``), which every event of one
+    input shares.
+
+    The bytes hashed are ``prev_hash``, the header line, then the payload: one ``sha256``
+    over their concatenation is the same digest as feeding them in turn, for less.
+    """
     header = (
         f"{event_seq}|{partition}|{partition_seq}|{order_id}|{order_version}|{type}|"
-        f"{schema_version}|{input_seq}|{actor}|{recorded_at.isoformat()}|"
+        f"{schema_version}|{input_seq}|{actor}|{recorded_at_text}|"
     )
-    digest.update(header.encode())
-    digest.update(payload)
-    return digest.digest()
+    return hashlib.sha256(prev_hash + header.encode() + payload).digest()
 
 
 def hash_of(record: EventRecord) -> bytes:

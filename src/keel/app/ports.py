@@ -23,6 +23,10 @@ from keel.app.records import (
     ProjectionRows,
 )
 
+EventRow = tuple[int, int, str, str, int, bytes]
+"""An event as replay needs it: ``(event_seq, input_seq, order_id, type, schema_version,
+payload)``. ``read_event_rows`` returns these, the driver's own tuples where it can."""
+
 
 class Clock(Protocol):
     """Tells the time in UTC. Domain code never reads a clock; the app passes time in."""
@@ -87,6 +91,11 @@ class EventStore(Protocol):
     # -- reading the log ----------------------------------------------------------------
     def read_events(self, after_seq: int = 0, limit: int = 10_000) -> list[EventRecord]:
         """Return events with ``event_seq > after_seq`` in sequence order, at most ``limit``."""
+        ...
+
+    def read_event_rows(self, after_seq: int = 0, limit: int = 10_000) -> list[EventRow]:
+        """Return what ``read_events`` would, as ``EventRow`` tuples: only the columns that
+        replay needs, with nothing converted (no ``EventRecord``, no time parsed)."""
         ...
 
     def read_inputs(self, after_seq: int = 0, limit: int = 10_000) -> list[InputRecord]:

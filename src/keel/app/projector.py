@@ -44,56 +44,29 @@ _ACTIVE = FillState.ACTIVE.value
 # ``.value`` costs a descriptor call per field on the hot path.
 
 
+# Rows are built with positional arguments, in the rows' column order: a dataclass's
+# ``__init__`` takes a dozen keyword arguments at twice the cost.
+
+
 def order_row(order: Order) -> OrderRow:
     spec = order.spec
     return OrderRow(
-        order_id=order.order_id,
-        account=spec.account,
-        instrument=spec.instrument,
-        side=spec.side,
-        ord_type=spec.ord_type,
-        qty=spec.qty,
-        limit_price=spec.limit_price,
-        stop_price=spec.stop_price,
-        tif=spec.tif,
-        expire_time=spec.expire_time,
-        venue=spec.venue,
-        client_order_id=order.client_order_id,
-        parent_id=order.parent_id,
-        status=order.status,
-        cl_ord_id=order.cl_ord_id,
-        venue_order_id=order.venue_order_id,
-        cum_qty=order.cum_qty,
-        leaves_qty=order.leaves_qty,
-        avg_px=order.avg_px,
-        cum_notional=order.cum_notional,
-        open_exceptions=len(order.open_exceptions),
-        created_at=order.created_at,
-        updated_at=order.times.processed_time,
-        version=order.version,
-    )
+        order.order_id, spec.account, spec.instrument, spec.side, spec.ord_type, spec.qty,
+        spec.limit_price, spec.stop_price, spec.tif, spec.expire_time, spec.venue,
+        order.client_order_id, order.parent_id, order.status, order.cl_ord_id,
+        order.venue_order_id, order.cum_qty, order.leaves_qty, order.avg_px,
+        order.cum_notional, len(order.open_exceptions), order.created_at,
+        order.times.processed_time, order.version,
+    )  # fmt: skip
 
 
 def fill_row(order: Order, fill: BookedFill, booked_seq: int) -> FillRow:
     spec = order.spec
     return FillRow(
-        fill_id=fill.fill_id,
-        order_id=order.order_id,
-        exec_id=fill.exec_id,
-        account=spec.account,
-        instrument=spec.instrument,
-        side=spec.side,
-        qty=fill.qty,
-        price=fill.price,
-        cl_ord_id=fill.cl_ord_id,
-        event_time=fill.event_time,
-        ingest_time=fill.ingest_time,
-        trade_date=fill.trade_date,
-        state=fill.state,
-        corrects=fill.corrects,
-        late=fill.late,
-        booked_seq=booked_seq,
-    )
+        fill.fill_id, order.order_id, fill.exec_id, spec.account, spec.instrument, spec.side,
+        fill.qty, fill.price, fill.cl_ord_id, fill.event_time, fill.ingest_time,
+        fill.trade_date, fill.state, fill.corrects, fill.late, booked_seq,
+    )  # fmt: skip
 
 
 class Projector:
@@ -109,6 +82,8 @@ class Projector:
         self._fills_of = fills_of
         self._exceptions_of = exceptions_of
         self._touched: dict[str, Order] = {}
+        self._moved: dict[PositionKey, int] = {}
+        """The positions the batch moved, with the event sequence that last moved each."""
 
     def project(
         self,
@@ -118,18 +93,34 @@ class Projector:
         first_event_seq: int,
         input_seq: int,
     ) -> None:
-        """Add to ``rows`` what one transition changed; ``order`` is the order after it."""
+        """Add to ``rows`` what one transition changed; ``order`` is the order after it.
+
+        The rows of the orders and positions it changed are added by ``finish``.
+        """
         if not events:
             return
         self._touched[order.order_id] = order  # its row is built once, by ``finish``
         for offset, event in enumerate(events):
-            self._project_event(rows, order, event, first_event_seq + offset, input_seq)
+            if type(event) is FillBooked:  # the most frequent event by far: no ``match``
+                self._book(rows, order, event, first_event_seq + offset)
+            else:
+                self._project_event(rows, order, event, first_event_seq + offset, input_seq)
 
     def finish(self, rows: ProjectionRows) -> None:
-        """Add the rows of the orders the batch touched, each as it ended the batch."""
+        """Add the rows of the orders and positions the batch touched, each as it ended the
+        batch: a batch of fills on one instrument moves its position once per fill, and
+        only the last row of each would be written."""
         for order_id, order in self._touched.items():
             rows.orders[order_id] = order_row(order)
         self._touched.clear()
+        positions = self.positions
+        for key, seq in self._moved.items():
+            position = positions[key]
+            net_qty, open_cost, realized_pnl = position
+            rows.positions[key] = PositionRow(
+                key[0], key[1], net_qty, open_cost, position.avg_cost, realized_pnl, seq
+            )
+        self._moved.clear()
 
     def _link(
         self, rows: ProjectionRows, kind: str, ref: str, order: Order, detail: str, seq: int
@@ -158,15 +149,7 @@ class Projector:
             case OrderAcknowledged() | ReplaceAcknowledged() if event.venue_order_id:
                 self._link(rows, "VENUE_ORDER_ID", event.venue_order_id, order, "", seq)
             case FillBooked():
-                rows.fills[event.fill.fill_id] = fill_row(order, event.fill, seq)
-                key = (order.spec.account, order.spec.instrument)
-                before = self.positions.get(key, FLAT)
-                self._set_position(
-                    rows,
-                    key,
-                    apply_trade(before, order.spec.side, event.fill.qty, event.fill.price),
-                    seq,
-                )
+                self._book(rows, order, event, seq)
             case FillAmended():
                 self._amend(rows, order, event, seq)
             case ExceptionRaised():
@@ -201,6 +184,15 @@ class Projector:
             case _:
                 pass
 
+    def _book(self, rows: ProjectionRows, order: Order, event: FillBooked, seq: int) -> None:
+        """A fill booked: its row, and the position it moves."""
+        fill = event.fill
+        spec = order.spec
+        rows.fills[fill.fill_id] = fill_row(order, fill, seq)
+        key = (spec.account, spec.instrument)
+        before = self.positions.get(key, FLAT)
+        self._set_position(key, apply_trade(before, spec.side, fill.qty, fill.price), seq)
+
     def _amend(self, rows: ProjectionRows, order: Order, event: FillAmended, seq: int) -> None:
         """A correction or bust: mark the original, add the replacement, recompute the
         position from the remaining active fills in booking order."""
@@ -223,7 +215,7 @@ class Projector:
             key=lambda f: f.booked_seq,
         )
         trades = [(Side(f.side), f.qty, f.price) for f in active]
-        self._set_position(rows, (account, instrument), position_of(trades), seq)
+        self._set_position((account, instrument), position_of(trades), seq)
 
     def _booked_seq(self, order: Order, fill: BookedFill) -> int:
         for stored in self._fills_of(order.spec.account, order.spec.instrument):
@@ -231,16 +223,7 @@ class Projector:
                 return stored.booked_seq
         return 0
 
-    def _set_position(
-        self, rows: ProjectionRows, key: PositionKey, position: Position, seq: int
-    ) -> None:
+    def _set_position(self, key: PositionKey, position: Position, seq: int) -> None:
+        """Move a position; its row is built by ``finish``."""
         self.positions[key] = position
-        rows.positions[key] = PositionRow(
-            account=key[0],
-            instrument=key[1],
-            net_qty=position.net_qty,
-            open_cost=position.open_cost,
-            avg_cost=position.avg_cost,
-            realized_pnl=position.realized_pnl,
-            updated_seq=seq,
-        )
+        self._moved[key] = seq

@@ -8,18 +8,18 @@ writes it in their place in one transaction.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import groupby
 from typing import Any
 
 from keel.app import codec
-from keel.app.ports import PROJECTION_TABLES, EventStore
+from keel.app.ports import PROJECTION_TABLES, EventRow, EventStore
 from keel.app.projector import Projector
-from keel.app.records import EventRecord, ExceptionRow, FillRow, ProjectionRows, row_values
+from keel.app.records import ExceptionRow, FillRow, ProjectionRows, row_values
 from keel.domain.events import Event
 from keel.domain.fold import evolve
-from keel.domain.ids import OrderId
 from keel.domain.order import Order
 
 Progress = Callable[[int], None]
@@ -57,20 +57,75 @@ def load_order(store: EventStore, order_id: str) -> Order | None:
     return order
 
 
-def _events(store: EventStore, batch: int = 10_000) -> Iterator[EventRecord]:
+PAGE_EVENTS = 1_000
+"""Events per ``read_event_rows`` call while replaying: a page small enough that its rows
+and events are still in the CPU's caches when they are folded (measured on SQLite: 1,000
+folds about a quarter faster than 10,000 or 50,000; the extra queries cost little)."""
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a replay allocates millions of objects.
+
+    Replay makes tuples (events, orders) by the hundred thousand and keeps most of them
+    alive: each allocation counts toward a collection, and each collection walks every young
+    container, then the whole heap ever more often as it grows (a third of replay's time
+    measured with the collector on). Replay makes no reference cycles, so reference counting
+    frees all its garbage anyway; the collector is switched back on (if it was) afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _event_rows(store: EventStore, batch: int = PAGE_EVENTS) -> Iterator[list[EventRow]]:
+    """Yield the log's rows a page at a time, in sequence."""
     after = 0
-    while True:
-        records = store.read_events(after, batch)
-        if not records:
-            return
-        yield from records
-        after = records[-1].event_seq
+    while rows := store.read_event_rows(after, batch):
+        yield rows
+        after = rows[-1][0]
+
+
+def fold_orders(store: EventStore, batch: int = PAGE_EVENTS) -> dict[str, Order]:
+    """Return every order as the log alone says it is: replay's scan, decode and fold,
+    without the projections (``bench/replay.py`` measures this).
+
+    Each row is decoded as it is folded (through ``codec.FAST_DECODE`` when it is of the
+    current schema version, else ``codec.decode_event``), not a page of events first:
+    measured, that keeps a row's objects in the CPU's caches and is a third faster.
+    """
+    orders: dict[str, Order] = {}
+    get = orders.get
+    fast = codec.FAST_DECODE
+    current = codec.SCHEMA_VERSION
+    decode_event = codec.decode_event
+    with _gc_paused():
+        for rows in _event_rows(store, batch):
+            for _, _, order_id, type_name, version, payload in rows:
+                if version == current:
+                    try:
+                        event = fast[type_name](payload)
+                    except codec.FAST_DECODE_ERRORS:
+                        event = decode_event(type_name, payload, version)  # raises its error
+                else:
+                    event = decode_event(type_name, payload, version)
+                orders[order_id] = evolve(get(order_id), event)
+    return orders
 
 
 def rebuild_rows(store: EventStore, progress: Progress | None = None) -> ProjectionRows:
     """Return every projection row as the log alone says it should be."""
+    with _gc_paused():
+        return _rebuild_rows(store, progress)
+
+
+def _rebuild_rows(store: EventStore, progress: Progress | None) -> ProjectionRows:
     rows = ProjectionRows()
-    orders: dict[OrderId, Order] = {}
+    orders: dict[str, Order] = {}
 
     def fills_of(account: str, instrument: str) -> list[FillRow]:
         return []  # the rebuild's own rows hold every fill booked so far
@@ -79,23 +134,45 @@ def rebuild_rows(store: EventStore, progress: Progress | None = None) -> Project
         return [x for x in rows.exceptions.values() if x.order_id == order_id]
 
     projector = Projector({}, fills_of, exceptions_of)
+    project = projector.project
     seen = 0
-    for (input_seq, order_id), group in groupby(
-        _events(store), key=lambda r: (r.input_seq, r.order_id)
-    ):
-        records = list(group)
-        events: list[Event] = [
-            codec.decode_event(r.type, r.payload, r.schema_version) for r in records
-        ]
-        order = orders.get(OrderId(order_id))
-        for event in events:
-            order = evolve(order, event)
+    # One group per transition: the consecutive events of one input on one order.
+    group: list[Event] = []
+    first_seq = group_input = 0
+    group_order = ""
+    order: Order | None = None
+
+    def close_group() -> None:
+        nonlocal seen
         assert order is not None
         orders[order.order_id] = order
-        projector.project(rows, order, events, records[0].event_seq, input_seq)
-        seen += len(records)
+        project(rows, order, group, first_seq, group_input)
+        seen += len(group)
         if progress is not None:
             progress(seen)
+
+    fast = codec.FAST_DECODE
+    current = codec.SCHEMA_VERSION
+    decode_event = codec.decode_event
+    for page in _event_rows(store, PAGE_EVENTS):
+        for event_seq, input_seq, order_id, type_name, version, payload in page:
+            if version == current:
+                try:
+                    event = fast[type_name](payload)
+                except codec.FAST_DECODE_ERRORS:
+                    event = decode_event(type_name, payload, version)  # raises its error
+            else:
+                event = decode_event(type_name, payload, version)
+            if input_seq != group_input or order_id != group_order or not group:
+                if group:
+                    close_group()
+                group = []
+                first_seq, group_input, group_order = event_seq, input_seq, order_id
+                order = orders.get(order_id)
+            order = evolve(order, event)
+            group.append(event)
+    if group:
+        close_group()
     projector.finish(rows)
     rows.links = _first_per_key(rows)
     return rows

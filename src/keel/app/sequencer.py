@@ -19,10 +19,11 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from keel.app import codec
-from keel.app.chain import event_hash
+from keel.app.chain import link_hash
 from keel.app.errors import SequencerStoppedError
 from keel.app.ports import Clock, EventStore
 from keel.app.projector import Projector
@@ -39,7 +40,7 @@ from keel.app.records import (
 from keel.app.replay import load_order
 from keel.app.runtime import tune_gc
 from keel.domain.effects import Effect
-from keel.domain.enums import TERMINAL_STATUSES, Outcome
+from keel.domain.enums import TERMINAL_STATUSES, OrderStatus, Outcome
 from keel.domain.events import Event
 from keel.domain.ids import OrderId
 from keel.domain.inputs import (
@@ -121,6 +122,37 @@ def _actor_of(inp: Input, source: str) -> str:
     return actor if isinstance(actor, str) else source
 
 
+class _IsoText:
+    """``now.isoformat()`` for clock readings that come many to a second.
+
+    The text up to the seconds is kept while readings stay within the same second, and only
+    the microseconds are formatted: about half the cost. Only for UTC times (``tzinfo is
+    UTC``), whose offset is always ``+00:00``; any other time is formatted in full.
+    """
+
+    __slots__ = ("_end", "_prefix", "_start")
+
+    def __init__(self) -> None:
+        self._start = self._end = datetime.min.replace(tzinfo=UTC)  # matches nothing
+        self._prefix = ""
+        """``YYYY-MM-DDTHH:MM:SS`` of the second from ``_start`` to ``_end``."""
+
+    def __call__(self, now: datetime) -> str:
+        if now.tzinfo is UTC and self._start <= now < self._end:
+            micro = now.microsecond  # isoformat leaves out a zero fraction
+            return f"{self._prefix}.{micro:06d}+00:00" if micro else f"{self._prefix}+00:00"
+        text = now.isoformat()
+        if now.tzinfo is UTC and now.year < _LAST_YEAR:
+            self._start = now.replace(microsecond=0)
+            self._end = self._start + _SECOND
+            self._prefix = text[:19]
+        return text
+
+
+_SECOND = timedelta(seconds=1)
+_LAST_YEAR = 9999
+
+
 class Sequencer:
     """The one writer: applies inputs in arrival order, commits in groups, then releases."""
 
@@ -148,6 +180,7 @@ class Sequencer:
         self._inflight: ProjectionRows | None = None
         """The rows of the batch being committed: newer than the store, read before it."""
         self._subscribers: list[Subscriber] = []
+        self._iso = _IsoText()
         self._task: asyncio.Task[None] | None = None
         self._failure: BaseException | None = None
         self.duplicates = 0
@@ -322,6 +355,8 @@ class Sequencer:
 
     # -- one batch ----------------------------------------------------------------------
     def _prepare(self, subs: list[_Submission]) -> _Prepared:
+        # The hot path: records are built positionally, and the look-ups made per input are
+        # bound once per batch.
         head = self._head
         input_seq, event_seq = head.last_input_seq, head.last_event_seq
         partition_seq, last_hash = head.last_partition_seq, head.last_hash
@@ -331,53 +366,50 @@ class Sequencer:
         rows = ProjectionRows()
         released: list[tuple[_Submission, Result, tuple[EventRecord, ...]]] = []
         closed: list[tuple[OrderId, int]] = []
+        clock_now = self._clock.now
+        orders = self._orders
+        project = self._projector.project
         for sub in subs:
             inp = sub.inp
             input_seq += 1
-            now = self._clock.now()
+            now = clock_now()
             actor = _actor_of(inp, sub.source)
             seen = self._seen(sub)
             if seen is not None:
                 self.duplicates += 1
-                result = Result(
-                    input_seq, Outcome.DUPLICATE, self._orders.get(inp.order_id), (), (), (),
-                    f"duplicate of input {seen.input_seq} ({sub.key})", seen.input_seq,
-                    _answer_of(seen),
-                )  # fmt: skip
+                result = self._duplicate(sub, input_seq, seen)
                 inputs.append(self._input_record(sub, input_seq, now, result, actor))
                 released.append((sub, result, ()))
                 continue
             transition = apply(self._order_for(inp), inp, now, self._policy)
-            stored: list[EventRecord] = []
-            for event in transition.events:
-                event_seq += 1
-                partition_seq += 1
-                record = self._event_record(
-                    event, event_seq, partition_seq, input_seq, actor, now, last_hash
-                )
-                last_hash = record.hash
-                stored.append(record)
+            stored: tuple[EventRecord, ...] = ()
             order = transition.order
-            if order is not None and transition.events:
-                self._orders[order.order_id] = order
-                self._projector.project(
-                    rows, order, transition.events, event_seq - len(stored) + 1, input_seq
+            if transition.events:
+                stored = self._event_records(
+                    transition.events, event_seq, partition_seq, last_hash, input_seq, actor, now
                 )
-                if order.status in TERMINAL_STATUSES:
-                    closed.append((order.order_id, order.version))
+                event_seq += len(stored)
+                partition_seq += len(stored)
+                last_hash = stored[-1].hash
+                events.extend(stored)
+                if order is not None:
+                    orders[order.order_id] = order
+                    project(rows, order, transition.events, stored[0].event_seq, input_seq)
+                    if order.status in TERMINAL_STATUSES:
+                        closed.append((order.order_id, order.version))
             result = _result_of(input_seq, transition)
-            if sub.key is not None and result.outcome is not Outcome.DUPLICATE:
+            outcome = result.outcome
+            key = sub.key
+            if key is not None and outcome is not _DUPLICATE:
                 key_record = IdempotencyRecord(
-                    sub.key, input_seq, order.order_id if order else None,
-                    codec.encode(result.answer),
-                )  # fmt: skip
-                self._keys[sub.key] = key_record
+                    key, input_seq, order.order_id if order else None, _answer_bytes(result)
+                )
+                self._keys[key] = key_record
                 keys.append(key_record)
-            elif result.outcome is Outcome.DUPLICATE:
+            elif outcome is _DUPLICATE:
                 self.duplicates += 1
             inputs.append(self._input_record(sub, input_seq, now, result, actor))
-            events.extend(stored)
-            released.append((sub, result, tuple(stored)))
+            released.append((sub, result, stored))
         self._projector.finish(rows)
         self._head = LogHead(input_seq, event_seq, partition_seq, last_hash)
         return _Prepared(CommitBatch(inputs, events, keys, rows), released, closed)
@@ -400,64 +432,71 @@ class Sequencer:
             order = load_order(self._store, inp.order_id)  # a closed order: a late message
         return order
 
-    def _event_record(
-        self,
-        event: Event,
-        event_seq: int,
-        partition_seq: int,
-        input_seq: int,
-        actor: str,
-        now: Any,
-        prev_hash: bytes,
-    ) -> EventRecord:
-        payload = codec.encode(event)
-        type_name = codec.event_type(event)
-        digest = event_hash(
-            prev_hash,
-            event_seq=event_seq,
-            partition=self._partition,
-            partition_seq=partition_seq,
-            order_id=event.order_id,
-            order_version=event.version,
-            type=type_name,
-            schema_version=codec.SCHEMA_VERSION,
-            payload=payload,
-            input_seq=input_seq,
-            actor=actor,
-            recorded_at=now,
-        )
-        return EventRecord(
-            event_seq, self._partition, partition_seq, event.order_id, event.version, type_name,
-            codec.SCHEMA_VERSION, payload, input_seq, actor, now, prev_hash, digest,
+    def _duplicate(self, sub: _Submission, input_seq: int, seen: IdempotencyRecord) -> Result:
+        return Result(
+            input_seq, _DUPLICATE, self._orders.get(sub.inp.order_id), (), (), (),
+            f"duplicate of input {seen.input_seq} ({sub.key})", seen.input_seq,
+            _answer_of(seen),
         )  # fmt: skip
 
+    def _event_records(
+        self,
+        events: tuple[Event, ...],
+        event_seq: int,
+        partition_seq: int,
+        prev_hash: bytes,
+        input_seq: int,
+        actor: str,
+        now: datetime,
+    ) -> tuple[EventRecord, ...]:
+        """Return the stored rows of one input's events, numbered after ``event_seq`` and
+        ``partition_seq`` and chained after ``prev_hash``."""
+        recorded_at = self._iso(now)  # now.isoformat(), once for every event of the input
+        partition = self._partition
+        encode = codec.encode
+        records: list[EventRecord] = []
+        for event in events:
+            event_seq += 1
+            partition_seq += 1
+            payload = encode(event)
+            type_name = codec.event_type(event)
+            order_id, version = event.order_id, event.version
+            digest = link_hash(
+                prev_hash, event_seq, partition, partition_seq, order_id, version,
+                type_name, _SCHEMA_VERSION, payload, input_seq, actor, recorded_at,
+            )  # fmt: skip
+            record = EventRecord(
+                event_seq, partition, partition_seq, order_id, version, type_name,
+                _SCHEMA_VERSION, payload, input_seq, actor, now, prev_hash, digest,
+            )  # fmt: skip
+            records.append(record)
+            prev_hash = digest
+        return tuple(records)
+
     def _input_record(
-        self, sub: _Submission, input_seq: int, now: Any, result: Result, actor: str
+        self, sub: _Submission, input_seq: int, now: datetime, result: Result, actor: str
     ) -> InputRecord:
         inp = sub.inp
         return InputRecord(
-            input_seq=input_seq,
-            source=sub.source,
-            kind=inp.KIND,
-            order_id=inp.order_id,
-            idempotency_key=sub.key,
-            ingest_time=inp.ingest_time,
-            processed_time=now,
-            payload=codec.encode(inp),
-            raw=sub.raw,
-            outcome=result.outcome,
-            note=result.note,
-            actor=actor,
-        )
+            input_seq, sub.source, inp.KIND, inp.order_id, sub.key, inp.ingest_time, now,
+            codec.encode(inp), sub.raw, result.outcome, result.note, actor,
+        )  # fmt: skip
+
+
+_DUPLICATE = Outcome.DUPLICATE
+_SCHEMA_VERSION = codec.SCHEMA_VERSION
+# An enum's ``.value`` is a descriptor call (0.4 us under a profiler); these are dict reads.
+_OUTCOME_TEXT: dict[Outcome, str] = {o: o.value for o in Outcome}
+_STATUS_TEXT: dict[OrderStatus, str] = {s: s.value for s in OrderStatus}
 
 
 def _result_of(input_seq: int, transition: Transition) -> Result:
     order = transition.order
     answer = {
         "input_seq": input_seq,
-        "outcome": transition.outcome.value,
+        "outcome": _OUTCOME_TEXT[transition.outcome],
         "order_id": order.order_id if order else None,
-        "status": order.status.value if order else None,
+        "status": _STATUS_TEXT[order.status] if order else None,
         "note": transition.note,
     }
     return Result(
@@ -471,6 +510,40 @@ def _result_of(input_seq: int, transition: Transition) -> Result:
         None,
         answer,
     )
+
+
+def _plain(text: str) -> bool:
+    """Whether JSON writes ``text`` as itself between quotes: printable ASCII, no ``"``
+    or backslash."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+
+
+# The JSON text of each value, as the codec writes it.
+_OUTCOME_JSON: dict[Outcome, str] = {o: codec.to_json_text(o.value) for o in Outcome}
+_STATUS_JSON: dict[OrderStatus, str] = {s: codec.to_json_text(s.value) for s in OrderStatus}
+
+
+def _answer_bytes(result: Result) -> bytes:
+    """Return ``codec.encode(result.answer)`` for a result made by ``_result_of``.
+
+    The answer is five known keys, which the codec writes sorted; when its free-text
+    strings (the order id and the note) need no escaping, the same bytes are written here
+    directly, for a fraction of the cost. Anything else goes through the codec.
+    """
+    order = result.order
+    note = result.note
+    if note and not _plain(note):
+        return codec.encode(result.answer)
+    if order is None:
+        order_id = status = "null"
+    elif _plain(order.order_id):
+        order_id, status = f'"{order.order_id}"', _STATUS_JSON[order.status]
+    else:
+        return codec.encode(result.answer)
+    return (
+        f'{{"input_seq":{result.input_seq},"note":"{note}","order_id":{order_id},'
+        f'"outcome":{_OUTCOME_JSON[result.outcome]},"status":{status}}}'
+    ).encode()
 
 
 def _answer_of(record: IdempotencyRecord) -> dict[str, Any]:

@@ -205,7 +205,8 @@ def _fill_booked(o: Order, e: FillBooked) -> Fields:
     f[_LEAVES_QTY] = e.leaves_qty
     f[_CUM_NOTIONAL] = e.cum_notional
     f[_VENUE_CUM_QTY] = e.venue_cum_qty
-    f[_FILLS] = (*o.fills, e.fill)
+    # one copy of the fills: ``(*o.fills, e.fill)`` builds a list, then copies it again
+    f[_FILLS] = o.fills + (e.fill,)  # noqa: RUF005
     f[_EXEC_IDS] = o.exec_ids | {e.fill.exec_id}
     return f
 

@@ -357,6 +357,20 @@ class TestReadingTheLog:
         assert [i.input_seq for i in store.read_inputs(after_seq=5, limit=10)] == [6, 7]
         assert [i.input_seq for i in store.read_inputs(limit=2)] == [1, 2]
 
+    def test_event_rows_are_the_events_replay_needs_exactly(self, store: EventStore) -> None:
+        desk = Desk()
+        for n in range(1, 8):
+            store.commit(desk.accept(f"ORD-{n}"))
+        fields = ("event_seq", "input_seq", "order_id", "type", "schema_version", "payload")
+        expected = [tuple(getattr(e, f) for f in fields) for e in store.read_events()]
+        rows = store.read_event_rows()
+        assert rows == expected
+        assert [tuple(type(v) for v in row) for row in rows] == [
+            (int, int, str, str, int, bytes)
+        ] * len(rows)
+        assert store.read_event_rows(after_seq=2, limit=3) == expected[2:5]
+        assert store.read_event_rows(after_seq=7) == []
+
     def test_inputs_by_seq_in_sequence_order_skipping_unknown_ones(self, store: EventStore) -> None:
         store.commit(a_batch([an_input(n) for n in range(1, 6)]))
         found = store.inputs_by_seq([5, 2, 99, 2, 4])

@@ -27,7 +27,7 @@ from keel.adapters.store.tables import (
 )
 from keel.adapters.store.values import MEMORY_IN, Codecs
 from keel.app.errors import StoreError
-from keel.app.ports import EventStore
+from keel.app.ports import EventRow, EventStore
 from keel.app.records import (
     EMPTY_HEAD,
     CommitBatch,
@@ -258,6 +258,14 @@ class MemoryStore:
             self._ready()
             start = bisect.bisect_right(self._event_seqs, after_seq)
             return [self._events[s] for s in self._event_seqs[start : start + max(limit, 0)]]
+
+    def read_event_rows(self, after_seq: int = 0, limit: int = 10_000) -> list[EventRow]:
+        """Return ``read_events``' events as ``(event_seq, input_seq, order_id, type,
+        schema_version, payload)`` tuples."""
+        return [
+            (e.event_seq, e.input_seq, e.order_id, e.type, e.schema_version, e.payload)
+            for e in self.read_events(after_seq, limit)
+        ]
 
     def read_inputs(self, after_seq: int = 0, limit: int = 10_000) -> list[InputRecord]:
         """Return inputs with ``input_seq > after_seq`` in sequence order, at most ``limit``."""

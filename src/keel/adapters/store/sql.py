@@ -132,6 +132,10 @@ class Queries:
             f"SELECT {column_list(EVENTS)} FROM events WHERE event_seq > {p}"
             f" ORDER BY event_seq LIMIT {p}"
         )
+        self.read_event_rows = (
+            'SELECT event_seq, input_seq, order_id, "type", schema_version, payload'
+            f" FROM events WHERE event_seq > {p} ORDER BY event_seq LIMIT {p}"
+        )
         self.read_inputs = (
             f"SELECT {column_list(INPUTS)} FROM inputs WHERE input_seq > {p}"
             f" ORDER BY input_seq LIMIT {p}"

@@ -23,6 +23,7 @@ from keel.adapters.store.tables import (
 )
 from keel.adapters.store.values import Codecs
 from keel.app.errors import StoreError
+from keel.app.ports import EventRow
 from keel.app.records import (
     EMPTY_HEAD,
     CommitBatch,
@@ -141,7 +142,13 @@ class SqlStore(ABC):
     def read_events(self, after_seq: int = 0, limit: int = 10_000) -> list[EventRecord]:
         """Return events with ``event_seq > after_seq`` in sequence order, at most ``limit``."""
         rows = self._fetch(self._q.read_events, (after_seq, limit))
-        return [self._c.events.decode(r) for r in rows]
+        return list(map(self._c.events.decode, rows))
+
+    def read_event_rows(self, after_seq: int = 0, limit: int = 10_000) -> list[EventRow]:
+        """Return ``read_events``' events as ``(event_seq, input_seq, order_id, type,
+        schema_version, payload)`` tuples: the driver's rows as they come, nothing converted
+        (SQLite and psycopg give ``int``, ``str`` and ``bytes`` for these columns)."""
+        return self._fetch(self._q.read_event_rows, (after_seq, limit))
 
     def read_inputs(self, after_seq: int = 0, limit: int = 10_000) -> list[InputRecord]:
         """Return inputs with ``input_seq > after_seq`` in sequence order, at most ``limit``."""
@@ -163,7 +170,7 @@ class SqlStore(ABC):
     def events_for_order(self, order_id: str) -> list[EventRecord]:
         """Return one order's events by order version."""
         rows = self._fetch(self._q.events_for_order, (order_id,))
-        return [self._c.events.decode(r) for r in rows]
+        return list(map(self._c.events.decode, rows))
 
     def count_inputs_by_outcome(self) -> dict[str, int]:
         """Return how many inputs ended with each outcome, by outcome name."""

@@ -49,6 +49,7 @@ from keel.app.errors import StoreError
 R = TypeVar("R")
 Convert = Callable[[Any], Any]
 Encoder = Callable[[R], tuple[Any, ...]]
+Decoder = Callable[[Sequence[Any]], R]
 
 
 def _wrong(kind: str, value: object) -> StoreError:
@@ -317,6 +318,44 @@ def make_encoder(table: Table[R], into: Converters) -> Encoder[R]:
     return encode
 
 
+def make_decoder(table: Table[R], out: Mapping[ColumnKind, Convert]) -> Decoder[R]:
+    """Return a function that turns a store's column values for ``table`` back into a row.
+
+    Generated once per table and store kind, like ``make_encoder``: the values are unpacked
+    and passed to the row type, each through its kind's conversion unless it is ``None``
+    (for an ``EventRecord`` from SQLite only ``recorded_at`` is converted). A table with
+    nothing to convert gets the row type itself, called with the values.
+    """
+    if not any(column.kind in out for column in table.columns):
+        make = table.make
+
+        def decode(values: Sequence[Any]) -> R:
+            return make(*values)
+
+        return decode
+    namespace: dict[str, Any] = {"make": table.make}
+    names = [f"v{i}" for i in range(len(table.columns))]
+    args = []
+    for i, column in enumerate(table.columns):
+        convert = out.get(column.kind)
+        if convert is None:
+            args.append(names[i])
+        else:
+            namespace[f"convert{i}"] = convert
+            args.append(f"None if {names[i]} is None else convert{i}({names[i]})")
+    source = "\n".join(
+        [
+            "def decode(values):",
+            f"    {', '.join(names)}, = values",
+            f"    return make({', '.join(args)})",
+        ]
+    )
+    exec(compile(source, f"<decoder of {table.name}>", "exec"), namespace)
+    generated: Decoder[R] = namespace["decode"]
+    generated.__doc__ = f"Return a {table.name} row from its column values.\n\n{source}"
+    return generated
+
+
 def _explainer(table: Table[Any], into: Converters) -> Callable[[Any, StoreError], StoreError]:
     """Return what rebuilds an encoder's error with the table and column that caused it."""
 
@@ -360,20 +399,12 @@ class RowCodec(Generic[R]):
             for i, column in enumerate(table.columns)
             if out is not None and column.kind in out
         ]
+        self.decode: Decoder[R] = make_decoder(table, out or {})
+        """Return the row that the column ``values`` (as the store returned them) hold."""
 
     def encode_all(self, rows: Iterable[R]) -> Iterator[tuple[Any, ...]]:
         """Return the rows' column values, made as they are consumed."""
         return map(self.encode, rows)
-
-    def decode(self, values: Sequence[Any]) -> R:
-        """Return the row that the column ``values`` (as the store returned them) hold."""
-        if self._out:
-            values = list(values)
-            for i, convert in self._out:
-                value = values[i]
-                if value is not None:
-                    values[i] = convert(value)
-        return self.table.make(*values)
 
     def decode_dict(self, values: Sequence[Any]) -> dict[str, Any]:
         """Return the column -> value mapping that the column ``values`` hold."""
