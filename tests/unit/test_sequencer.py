@@ -268,3 +268,24 @@ def test_replay_finds_a_projection_row_changed_behind_the_logs_back() -> None:
     assert [(d.table, d.column) for d in differences] == [("fills", "qty")]
     replay.rebuild(store)
     assert replay.verify(store) == []
+
+
+def test_a_closed_orders_keys_leave_memory_and_the_log_still_catches_its_duplicates() -> None:
+    store = MemoryStore()
+    store.migrate()
+    first = fill("O1", "F1", 300, 300)
+
+    async def scenario() -> list[Result]:
+        seq = Sequencer(store, clock(), tune_collector=False)
+        await seq.start()
+        out = [await seq.submit(i, source=source_of(i)) for i in (new("O1"), sent("O1"), first)]
+        assert OrderId("O1") not in seq.open_orders  # filled: closed
+        assert not any(k.startswith("exec:") for k in seq._keys)  # the hot set forgot it
+        out.append(await seq.submit(first, source=VENUE))
+        await seq.stop()
+        return out
+
+    results = asyncio.run(scenario())
+    assert results[-1].outcome is Outcome.DUPLICATE
+    assert results[-1].duplicate_of == results[2].input_seq
+    assert len(store.fills_for_order("O1")) == 1

@@ -99,6 +99,8 @@ class _Prepared:
     released: list[tuple[_Submission, Result, tuple[EventRecord, ...]]]
     closed: list[tuple[OrderId, int]]
     """Orders that closed in this batch, with the version they closed at."""
+    orphan_keys: list[str]
+    """Keys of inputs that created no order (unknown order): forgotten once committed."""
 
 
 def key_for(inp: Input, source: str, explicit: str | None) -> str | None:
@@ -175,6 +177,9 @@ class Sequencer:
         self._queue: asyncio.Queue[_Submission | None] = asyncio.Queue()
         self._orders: dict[OrderId, Order] = {}
         self._keys: dict[str, IdempotencyRecord] = {}
+        """Keys of the open orders (and of the batches not yet released): the hot set.
+        A key of a closed order is forgotten once its order is; the log answers for it."""
+        self._keys_by_order: dict[str, list[str]] = {}
         self._head = LogHead(0, 0, 0, b"")
         self._projector = Projector({}, self._fills_of, self._exceptions_of)
         self._inflight: ProjectionRows | None = None
@@ -204,7 +209,10 @@ class Sequencer:
             order = load_order(store, order_id)
             if order is not None:
                 self._orders[order.order_id] = order
-        self._keys = {record.key: record for record in store.keys_of_open_orders()}
+        self._keys = {}
+        self._keys_by_order = {}
+        for record in store.keys_of_open_orders():
+            self._remember_key(record)
         self._projector.positions.update(
             ((row.account, row.instrument), Position(row.net_qty, row.open_cost, row.realized_pnl))
             for row in store.load_positions()
@@ -324,6 +332,10 @@ class Sequencer:
             current = self._orders.get(order_id)
             if current is not None and current.version == version:
                 del self._orders[order_id]
+                for key in self._keys_by_order.pop(order_id, ()):
+                    self._keys.pop(key, None)
+        for key in prepared.orphan_keys:
+            self._keys.pop(key, None)
         for sub, result, _ in prepared.released:
             if not sub.future.done():
                 sub.future.set_result(result)
@@ -366,6 +378,7 @@ class Sequencer:
         rows = ProjectionRows()
         released: list[tuple[_Submission, Result, tuple[EventRecord, ...]]] = []
         closed: list[tuple[OrderId, int]] = []
+        orphan_keys: list[str] = []
         clock_now = self._clock.now
         orders = self._orders
         project = self._projector.project
@@ -401,18 +414,33 @@ class Sequencer:
             outcome = result.outcome
             key = sub.key
             if key is not None and outcome is not _DUPLICATE:
-                key_record = IdempotencyRecord(
-                    key, input_seq, order.order_id if order else None, _answer_bytes(result)
-                )
-                self._keys[key] = key_record
-                keys.append(key_record)
+                keys.append(self._new_key(key, input_seq, order, result, orphan_keys))
             elif outcome is _DUPLICATE:
                 self.duplicates += 1
             inputs.append(self._input_record(sub, input_seq, now, result, actor))
             released.append((sub, result, stored))
         self._projector.finish(rows)
         self._head = LogHead(input_seq, event_seq, partition_seq, last_hash)
-        return _Prepared(CommitBatch(inputs, events, keys, rows), released, closed)
+        return _Prepared(CommitBatch(inputs, events, keys, rows), released, closed, orphan_keys)
+
+    def _new_key(
+        self, key: str, input_seq: int, order: Order | None, result: Result, orphans: list[str]
+    ) -> IdempotencyRecord:
+        """Record what was processed under ``key`` and the answer a retry gets."""
+        record = IdempotencyRecord(
+            key, input_seq, order.order_id if order else None, _answer_bytes(result)
+        )
+        if not self._remember_key(record):
+            orphans.append(key)
+        return record
+
+    def _remember_key(self, record: IdempotencyRecord) -> bool:
+        """Hold a key in the hot set under its order; False if it has no order."""
+        self._keys[record.key] = record
+        if record.order_id is None:
+            return False
+        self._keys_by_order.setdefault(record.order_id, []).append(record.key)
+        return True
 
     def _seen(self, sub: _Submission) -> IdempotencyRecord | None:
         """Return the first processing of this input's key, if it was processed before."""
