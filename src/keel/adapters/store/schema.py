@@ -87,7 +87,6 @@ CREATE TABLE inputs (
     note {TEXT} NOT NULL,
     actor {TEXT} NOT NULL
 );
-CREATE INDEX ix_inputs_order_id ON inputs (order_id);
 
 CREATE TABLE events (
     event_seq {INT} PRIMARY KEY,
@@ -105,7 +104,6 @@ CREATE TABLE events (
     "hash" {BYTES} NOT NULL,
     CONSTRAINT uq_events_order_version UNIQUE (order_id, order_version)
 );
-CREATE INDEX ix_events_input_seq ON events (input_seq);
 
 CREATE TABLE idempotency_keys (
     "key" {TEXT} PRIMARY KEY,
@@ -141,7 +139,9 @@ CREATE TABLE orders (
     updated_at {TS} NOT NULL,
     version {INT} NOT NULL
 );
-CREATE INDEX ix_orders_status ON orders (status);
+-- Only the open orders: what start-up reads, and small however long the history.
+CREATE INDEX ix_orders_open ON orders (order_id)
+    WHERE status NOT IN ('CANCELED', 'EXPIRED', 'FILLED', 'REJECTED');
 
 CREATE TABLE order_links (
     kind {TEXT} NOT NULL,
