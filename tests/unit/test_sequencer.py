@@ -289,3 +289,28 @@ def test_a_closed_orders_keys_leave_memory_and_the_log_still_catches_its_duplica
     assert results[-1].outcome is Outcome.DUPLICATE
     assert results[-1].duplicate_of == results[2].input_seq
     assert len(store.fills_for_order("O1")) == 1
+
+
+def test_a_failing_subscriber_does_not_stop_the_sequencer(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = MemoryStore()
+    store.migrate()
+    seen: list[int] = []
+
+    def broken(_: object) -> None:
+        raise RuntimeError("bug in a subscriber")
+
+    async def scenario() -> list[Result]:
+        seq = Sequencer(store, clock(), tune_collector=False)
+        seq.subscribe(broken)
+        seq.subscribe(lambda committed: seen.extend(c.result.input_seq for c in committed))
+        await seq.start()
+        out = [await seq.submit(i, source="client:test") for i in (new("O1"), new("O2"))]
+        await seq.stop()
+        return out
+
+    results = asyncio.run(scenario())
+    assert [r.outcome for r in results] == [Outcome.APPLIED, Outcome.APPLIED]
+    assert seen == [1, 2]
+    assert "bug in a subscriber" in caplog.text

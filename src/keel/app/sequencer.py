@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -80,6 +81,8 @@ class _Prepared:
     orphan_keys: list[str]
     """Keys of inputs that created no order (unknown order): forgotten once committed."""
 
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Committed", "Result", "Sequencer", "Subscriber", "key_for"]
 
@@ -274,7 +277,10 @@ class Sequencer:
         if self._subscribers:
             committed = [Committed(result, events) for _, result, events in prepared.released]
             for subscriber in self._subscribers:
-                subscriber(committed)
+                try:
+                    subscriber(committed)
+                except Exception:  # a subscriber's bug must not stop the system of record
+                    log.exception("subscriber %r failed on a committed batch", subscriber)
 
     # -- what the projector reads: the store, overlaid with the batch being committed ----
     def _fills_of(self, account: str, instrument: str) -> list[FillRow]:
