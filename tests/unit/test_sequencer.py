@@ -15,6 +15,7 @@ from keel.adapters.store.memory import MemoryStore
 from keel.app import replay
 from keel.app.chain import verify_chain
 from keel.app.errors import SequencerStoppedError, StoreError
+from keel.app.projector import PROJECTION_VERSION
 from keel.app.queries import order_history
 from keel.app.records import CommitBatch
 from keel.app.sequencer import Result, Sequencer
@@ -263,7 +264,7 @@ def test_replay_finds_a_projection_row_changed_behind_the_logs_back() -> None:
     asyncio.run(run(store, new("O1"), sent("O1"), ack("O1"), fill("O1", "F1", 100, 100)))
     rows = replay.rebuild_rows(store)
     rows.fills["O1-F1"] = replace(rows.fills["O1-F1"], qty=Decimal(99))
-    store.replace_projections(rows)
+    store.replace_projections(rows, 1)
     differences = replay.verify(store)
     assert [(d.table, d.column) for d in differences] == [("fills", "qty")]
     replay.rebuild(store)
@@ -314,3 +315,16 @@ def test_a_failing_subscriber_does_not_stop_the_sequencer(
     assert [r.outcome for r in results] == [Outcome.APPLIED, Outcome.APPLIED]
     assert seen == [1, 2]
     assert "bug in a subscriber" in caplog.text
+
+
+def test_tables_built_by_another_projection_version_are_reported_and_rebuilt() -> None:
+    store = MemoryStore()
+    store.migrate()
+    asyncio.run(run(store, new("O1"), sent("O1")))
+    store.replace_projections(replay.rebuild_rows(store), 0)  # as an older Keel left them
+    assert [(d.table, d.column) for d in replay.verify(store)] == [
+        ("projection_versions", "version")
+    ]
+    replay.rebuild(store)
+    assert store.projection_version() == PROJECTION_VERSION
+    assert replay.verify(store) == []

@@ -128,8 +128,13 @@ class EventStore(Protocol):
         """Yield every row of a projection table as column -> value, by primary key."""
         ...
 
-    def replace_projections(self, rows: ProjectionRows) -> None:
-        """Replace every projection table's content with ``rows``, in one transaction."""
+    def replace_projections(self, rows: ProjectionRows, version: int) -> None:
+        """Replace every projection table's content with ``rows`` and record that they are
+        now of projection ``version``, in one transaction."""
+        ...
+
+    def projection_version(self) -> int:
+        """Return the projection version the tables were last built with (1 when new)."""
         ...
 
     def close(self) -> None: ...

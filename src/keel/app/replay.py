@@ -16,7 +16,7 @@ from typing import Any
 
 from keel.app import codec
 from keel.app.ports import PROJECTION_TABLES, EventRow, EventStore
-from keel.app.projector import Projector
+from keel.app.projector import PROJECTION_VERSION, Projector
 from keel.app.records import ExceptionRow, FillRow, ProjectionRows, row_values
 from keel.domain.events import Event
 from keel.domain.fold import evolve
@@ -222,14 +222,24 @@ def compare(store: EventStore, rows: ProjectionRows) -> list[Difference]:
 
 
 def verify(store: EventStore, progress: Progress | None = None) -> list[Difference]:
-    """Rebuild every projection from the log and return how the live tables differ."""
-    return compare(store, rebuild_rows(store, progress))
+    """Rebuild every projection from the log and return how the live tables differ.
+
+    Tables built by another projection version differ by design: that is reported first,
+    and ``rebuild`` is the remedy.
+    """
+    differences = []
+    stored = store.projection_version()
+    if stored != PROJECTION_VERSION:
+        differences.append(
+            Difference("projection_versions", (), "version", stored, PROJECTION_VERSION)
+        )
+    return differences + compare(store, rebuild_rows(store, progress))
 
 
 def rebuild(store: EventStore, progress: Progress | None = None) -> int:
     """Replace the live projection tables with the log's rebuild; return rows written."""
     rows = rebuild_rows(store, progress)
-    store.replace_projections(rows)
+    store.replace_projections(rows, PROJECTION_VERSION)
     return (
         len(rows.orders)
         + len(rows.links)

@@ -526,7 +526,9 @@ class TestReadingTheProjections:
             links=[a_link("CL_ORD_ID", "ORD-7-C1", "ORD-7")],
             positions=[a_position("FUND-Z")],
         )
-        store.replace_projections(rebuilt)
+        assert store.projection_version() == 1
+        store.replace_projections(rebuilt, 2)
+        assert store.projection_version() == 2
         assert [r["order_id"] for r in store.read_table("orders")] == ["ORD-7"]
         assert [r["ref"] for r in store.read_table("order_links")] == ["ORD-7-C1"]
         assert list(store.read_table("fills")) == []
@@ -539,8 +541,9 @@ class TestReadingTheProjections:
         before = everything_in(store)
         bad = projections(orders=[an_order("ORD-7")], fills=[replace(a_fill("F-1"), price=10.05)])
         with pytest.raises(StoreError):
-            store.replace_projections(bad)
+            store.replace_projections(bad, 3)
         assert everything_in(store) == before
+        assert store.projection_version() == 1
 
 
 EDGE_ORDER = replace(

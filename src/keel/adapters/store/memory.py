@@ -74,6 +74,7 @@ class MemoryStore:
         self._order_events: dict[str, dict[int, EventRecord]] = {}
         self._keys: dict[str, IdempotencyRecord] = {}
         self._tables: Tables = {name: {} for name in PROJECTIONS}
+        self._projection_version = 1
 
     def __repr__(self) -> str:
         return f"MemoryStore(schema_version={self._version}, events={len(self._events)})"
@@ -193,12 +194,19 @@ class MemoryStore:
             tables[table.name] = content
         return tables
 
-    def replace_projections(self, rows: ProjectionRows) -> None:
-        """Replace every projection table's content with ``rows`` at once."""
+    def replace_projections(self, rows: ProjectionRows, version: int) -> None:
+        """Replace every projection table's content with ``rows`` at once; stamp ``version``."""
         with self._lock:
             self._ready()
             empty: Tables = {name: {} for name in PROJECTIONS}
             self._tables = self._merged(empty, projection_parts(rows))
+            self._projection_version = version
+
+    def projection_version(self) -> int:
+        """Return the projection version the tables were last built with."""
+        with self._lock:
+            self._ready()
+            return self._projection_version
 
     # -- what the sequencer loads ---------------------------------------------------------
     def _rows(self, table: str) -> list[Any]:

@@ -200,7 +200,7 @@ class PostgresStore(SqlStore):
             except psycopg.Error as e:
                 raise StoreError(f"cannot read {self.where}: {e}") from e
 
-    def _write(self, parts: Parts, *, replace: bool) -> None:
+    def _write(self, parts: Parts, *, replace: bool, version: int | None = None) -> None:
         with self._write_lock:
             conn = self._conn(writer=True)
             try:
@@ -220,6 +220,8 @@ class PostgresStore(SqlStore):
                             merges.append(plan.merge)
                     if merges:
                         cur.execute("; ".join(merges), prepare=False)
+                    if version is not None:
+                        cur.execute(self._q.set_projection_version, (version,))
                 conn.commit()
             except psycopg.Error as e:
                 _rollback(conn)

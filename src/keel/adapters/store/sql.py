@@ -100,6 +100,8 @@ class Queries:
         self.dialect = dialect
         self.write = {t.name: write_sql(dialect, t) for t in ALL_TABLES}
         self.delete_all = {name: f"DELETE FROM {name}" for name in PROJECTIONS}
+        self.projection_version = "SELECT min(version) FROM projection_versions"
+        self.set_projection_version = f"UPDATE projection_versions SET version = {p}"
 
         self.has_migrations_table = dialect.has_migrations_table
         self.schema_version = "SELECT max(version) FROM schema_migrations"

@@ -61,9 +61,10 @@ class SqlStore(ABC):
         """Run one query on the read side and return all its rows."""
 
     @abstractmethod
-    def _write(self, parts: Parts, *, replace: bool) -> None:
+    def _write(self, parts: Parts, *, replace: bool, version: int | None = None) -> None:
         """Write every part in one transaction, first emptying the projection tables when
-        ``replace``; raise ``StoreError`` having changed nothing when anything fails."""
+        ``replace`` and stamping the projection ``version`` when given; raise
+        ``StoreError`` having changed nothing when anything fails."""
 
     @abstractmethod
     def _apply_migration(self, migration: Migration) -> None:
@@ -111,9 +112,14 @@ class SqlStore(ABC):
         """Write a whole batch in one transaction; durable when this returns."""
         self._write(batch_parts(batch), replace=False)
 
-    def replace_projections(self, rows: ProjectionRows) -> None:
-        """Replace every projection table's content with ``rows``, in one transaction."""
-        self._write(projection_parts(rows), replace=True)
+    def replace_projections(self, rows: ProjectionRows, version: int) -> None:
+        """Replace every projection table's content with ``rows`` and stamp ``version``,
+        in one transaction."""
+        self._write(projection_parts(rows), replace=True, version=version)
+
+    def projection_version(self) -> int:
+        """Return the projection version the tables were last built with."""
+        return int(self._fetch(self._q.projection_version)[0][0])
 
     # -- what the sequencer loads ---------------------------------------------------------
     def open_order_ids(self) -> list[str]:

@@ -144,7 +144,7 @@ class SqliteStore(SqlStore):
             except sqlite3.Error as e:
                 raise StoreError(f"cannot read {self.path}: {e}") from e
 
-    def _write(self, parts: Parts, *, replace: bool) -> None:
+    def _write(self, parts: Parts, *, replace: bool, version: int | None = None) -> None:
         with self._write_lock:
             conn = self._write_conn()
             try:
@@ -156,6 +156,8 @@ class SqliteStore(SqlStore):
                     if rows:
                         values = self._c.by_table[table.name].encode_all(rows)
                         conn.executemany(self._q.write[table.name], values)
+                if version is not None:
+                    conn.execute(self._q.set_projection_version, (version,))
                 conn.execute("COMMIT")
             except (sqlite3.Error, OverflowError) as e:
                 _rollback(conn)
