@@ -328,3 +328,24 @@ def test_tables_built_by_another_projection_version_are_reported_and_rebuilt() -
     replay.rebuild(store)
     assert store.projection_version() == PROJECTION_VERSION
     assert replay.verify(store) == []
+
+
+def test_a_bug_while_preparing_a_batch_fails_its_inputs_instead_of_hanging() -> None:
+    class Buggy(Sequencer):
+        def _order_for(self, inp: Input) -> None:  # type: ignore[override]
+            raise RuntimeError("a bug in the state machine")
+
+    store = MemoryStore()
+    store.migrate()
+
+    async def scenario() -> None:
+        seq = Buggy(store, clock(), tune_collector=False)
+        await seq.start()
+        futures = [seq.enqueue(new(f"O{n}"), source="client:test") for n in range(3)]
+        for future in futures:
+            with pytest.raises(SequencerStoppedError, match="a bug in the state machine"):
+                await asyncio.wait_for(future, 5)
+        await seq.stop()
+
+    asyncio.run(scenario())
+    assert store.head().last_input_seq == 0

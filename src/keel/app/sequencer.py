@@ -207,6 +207,7 @@ class Sequencer:
         inflight: asyncio.Future[None] | None = None
         inflight_prepared: _Prepared | None = None
         stopping = False
+        subs: list[_Submission] = []
         try:
             while not stopping:
                 subs, stopping = await self._take_batch()
@@ -224,8 +225,8 @@ class Sequencer:
                     await inflight
                     self._release(prepared)
                     inflight = inflight_prepared = None
-        except BaseException as e:
-            self._fail(e, inflight_prepared)
+        except BaseException as e:  # a failed commit, or a bug: stop, release nothing more
+            self._fail(e, inflight_prepared, subs)
             raise
 
     async def _take_batch(self) -> tuple[list[_Submission], bool]:
@@ -246,10 +247,15 @@ class Sequencer:
     def _commit(self, prepared: _Prepared) -> None:
         self._store.commit(prepared.batch)
 
-    def _fail(self, error: BaseException, prepared: _Prepared | None) -> None:
+    def _fail(
+        self, error: BaseException, prepared: _Prepared | None, taken: list[_Submission]
+    ) -> None:
+        """Fail every input not yet released: in the batch committing, the batch in hand,
+        and the queue."""
         self._failure = error
         stopped = SequencerStoppedError(f"the sequencer stopped: {error}")
         pending = [] if prepared is None else [s for s, _, _ in prepared.released]
+        pending.extend(taken)
         while not self._queue.empty():
             item = self._queue.get_nowait()
             if item is not None:
