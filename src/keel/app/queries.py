@@ -142,8 +142,8 @@ def describe(event: Event) -> str:
 
 def _raw_pointer(record: InputRecord) -> str:
     if record.raw is not None:
-        return f"input {record.input_seq}: {len(record.raw)} bytes as received"
-    return f"input {record.input_seq}: canonical {record.kind} payload"
+        return f"input {record.input_seq} {record.kind}: {len(record.raw)} bytes as received"
+    return f"input {record.input_seq} {record.kind}"
 
 
 def _facts(events: list[Event]) -> list[str]:

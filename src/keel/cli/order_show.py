@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.table import Table
@@ -29,18 +30,27 @@ def show(console: Console, store: EventStore, ref: str, *, as_json: bool) -> int
         f"[bold]{order.status}[/]  cum {order.cum_qty}  leaves {order.leaves_qty}  "
         f"avg px {order.avg_px if order.cum_qty else '-'}  account {order.spec.account}"
     )
-    timeline = Table(title="Timeline", title_justify="left")
-    for column in ("seq", "v", "what", "ingest", "event", "processed", "input", "by"):
+    stamps = [t for e in history.timeline for t in (e.ingest_time, e.event_time, e.processed_time)]
+    days = {t.astimezone(UTC).date() for t in stamps}
+    one_day = len(days) == 1
+
+    def when(t: datetime) -> str:
+        t = t.astimezone(UTC)
+        return t.strftime("%H:%M:%S.%f")[:-3] if one_day else t.isoformat(timespec="milliseconds")
+
+    title = f"Timeline (UTC, {days.pop()})" if one_day else "Timeline (UTC)"
+    timeline = Table(title=title, title_justify="left")
+    for column in ("seq", "v", "what", "ingest", "event", "processed", "caused by", "actor"):
         timeline.add_column(column, overflow="fold")
     for entry in history.timeline:
         timeline.add_row(
             str(entry.event_seq),
             str(entry.order_version),
             entry.summary,
-            entry.ingest_time.isoformat(timespec="milliseconds"),
-            entry.event_time.isoformat(timespec="milliseconds"),
-            entry.processed_time.isoformat(timespec="milliseconds"),
-            f"{entry.raw} from {entry.input_source}",
+            when(entry.ingest_time),
+            when(entry.event_time),
+            when(entry.processed_time),
+            f"{entry.raw} ({entry.input_source})",
             entry.actor,
         )
     console.print(timeline)
@@ -59,8 +69,7 @@ def show(console: Console, store: EventStore, ref: str, *, as_json: bool) -> int
             state += f" (corrects {fill.corrects})" if fill.corrects else ""
             fills.add_row(
                 fill.fill_id, fill.exec_id, str(fill.qty), str(fill.price), state,
-                fill.event_time.isoformat(timespec="milliseconds"),
-                fill.ingest_time.isoformat(timespec="milliseconds"),
+                when(fill.event_time), when(fill.ingest_time),
             )  # fmt: skip
         console.print(fills)
     if history.exceptions:
