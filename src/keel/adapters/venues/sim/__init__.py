@@ -1,0 +1,44 @@
+"""The simulated venue: price-time matching, a synthetic market and a fault plan.
+
+Pure and deterministic: no I/O, no asyncio, no FIX, no clock (time is an argument), no global
+random (generators seeded from ``SimVenue(seed=...)``). The FIX acceptor wraps ``SimVenue``;
+tests drive it directly.
+
+- ``venue.SimVenue``: the façade (new order, cancel, replace, status, tick, due, statement).
+- ``reports``: what it says (``VenueReport``, ``StatementRow``, ``Trade``) and ``SimVenueError``.
+- ``faults.FaultPlan`` and ``Trigger``: what goes wrong, on a seeded ratio or for one order.
+- ``market``: listings, the random-walk reference price and the house market maker's rules.
+- ``engine``, ``book``, ``orders``, ``checks``, ``wire``: the insides.
+"""
+
+from keel.adapters.venues.sim.faults import FaultPlan, Trigger
+from keel.adapters.venues.sim.market import DEFAULT_LISTINGS, Listing, QuotingRules, listing
+from keel.adapters.venues.sim.reports import (
+    FILL_KINDS,
+    UNKNOWN_ORDER_ID,
+    RejectCode,
+    ReportKind,
+    SimVenueError,
+    StatementRow,
+    Trade,
+    VenueReport,
+)
+from keel.adapters.venues.sim.venue import SimVenue
+
+__all__ = [
+    "DEFAULT_LISTINGS",
+    "FILL_KINDS",
+    "UNKNOWN_ORDER_ID",
+    "FaultPlan",
+    "Listing",
+    "QuotingRules",
+    "RejectCode",
+    "ReportKind",
+    "SimVenue",
+    "SimVenueError",
+    "StatementRow",
+    "Trade",
+    "Trigger",
+    "VenueReport",
+    "listing",
+]
