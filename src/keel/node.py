@@ -1,0 +1,134 @@
+"""One Keel process: the sequencer with its FIX doors, wired and started in the right order.
+
+A ``Node`` owns a store, the sequencer, the effect dispatcher, the client gateway behind a
+FIX acceptor and one gateway per venue behind a FIX initiator. ``start`` loads the working
+orders, then subscribes the dispatcher and the client gateway (so nothing committed is
+missed), then opens the doors; ``stop`` closes them first and the sequencer last, so every
+input taken is committed before the process ends.
+
+This is the wiring ``keel serve`` and the demo use; ``bootstrap`` opens the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from keel.adapters.fix.client_gateway import ClientSession, FixClientGateway
+from keel.adapters.fix.config import SessionConfig
+from keel.adapters.fix.session import Session
+from keel.adapters.fix.store import MemorySessionStore, SessionStore
+from keel.adapters.fix.transport import FixAcceptor, FixInitiator
+from keel.adapters.fix.venue_gateway import FixVenueGateway
+from keel.adapters.fix.venue_mapping import VenueMapping, default_mapping
+from keel.app.dispatch import EffectDispatcher
+from keel.app.intake import Intake
+from keel.app.ports import Clock, EventStore
+from keel.app.replay import load_order
+from keel.app.sequencer import Sequencer
+from keel.domain.instruments import Instrument
+
+CLIENT_MESSAGES = frozenset({"D", "F", "G", "H"})
+VENUE_MESSAGES = frozenset({"8", "9", "j"})
+
+
+@dataclass(frozen=True, slots=True)
+class VenueLink:
+    """A venue Keel routes to: its FIX session (Keel initiates) and its mapping."""
+
+    session: SessionConfig
+    host: str
+    port: int
+    mapping: VenueMapping | None = None
+    password: str | None = None
+
+    @property
+    def venue(self) -> str:
+        return self.mapping.venue if self.mapping else self.session.target_comp_id
+
+    def mapping_or_default(self) -> VenueMapping:
+        return self.mapping or default_mapping(self.venue, self.session.begin_string)
+
+
+@dataclass(slots=True)
+class NodeConfig:
+    instruments: Mapping[str, Instrument]
+    clients: Sequence[ClientSession] = ()
+    venues: Sequence[VenueLink] = ()
+    client_host: str = "127.0.0.1"
+    client_port: int = 0
+    default_venue: str | None = None
+    timer_interval: float = 1.0
+    reconnect_backoff: tuple[float, float] = (0.5, 30.0)
+    session_stores: dict[str, SessionStore] = field(default_factory=dict)
+    """Session stores by session id; a session without one keeps its numbers in memory."""
+
+
+class Node:
+    """A running Keel: see the module docstring."""
+
+    def __init__(self, store: EventStore, clock: Clock, config: NodeConfig) -> None:
+        self.store = store
+        self.clock = clock
+        self.config = config
+        self.sequencer = Sequencer(store, clock)
+        self.dispatcher = EffectDispatcher(self.sequencer, clock)
+        self.intake = Intake(config.instruments, default_venue=config.default_venue)
+        self.clients = FixClientGateway(
+            self.intake, self.sequencer, config.clients, clock.now,
+            find_order=lambda order_id: load_order(store, order_id),
+        )  # fmt: skip
+        self.venues: dict[str, FixVenueGateway] = {}
+        self.initiators: list[FixInitiator] = []
+        self.acceptor: FixAcceptor | None = None
+
+    def _session(self, config: SessionConfig, password: str | None = None) -> Session:
+        store = self.config.session_stores.get(config.session_id)
+        if store is None:
+            store = MemorySessionStore(self.clock.now())
+            self.config.session_stores[config.session_id] = store
+        return Session(config, store, password=password)
+
+    async def start(self) -> None:
+        await self.sequencer.start()
+        self.sequencer.subscribe(self.dispatcher)
+        self.sequencer.subscribe(self.clients)
+        self.dispatcher.start()
+        self.clients.start()
+        for link in self.config.venues:
+            gateway = FixVenueGateway(
+                link.mapping_or_default(), self.sequencer, self.clock,
+                resolve=self.store.resolve_order_ref,
+                open_orders=lambda: list(self.sequencer.open_orders.values()),
+            )  # fmt: skip
+            self.venues[gateway.venue] = gateway
+            self.dispatcher.add_gateway(gateway)
+            initiator = FixInitiator(
+                self._session(link.session, link.password), gateway, self.clock,
+                host=link.host, port=link.port, timer_interval=self.config.timer_interval,
+                backoff=self.config.reconnect_backoff,
+            )  # fmt: skip
+            self.initiators.append(initiator)
+            initiator.start()
+        if self.config.clients:
+            sessions = [self._session(c.config) for c in self.config.clients]
+            self.acceptor = FixAcceptor(
+                sessions, self.clients, self.clock, host=self.config.client_host,
+                port=self.config.client_port, timer_interval=self.config.timer_interval,
+            )  # fmt: skip
+            await self.acceptor.start()
+
+    @property
+    def client_port(self) -> int:
+        if self.acceptor is None:
+            raise RuntimeError("this node has no client sessions")
+        return self.acceptor.port
+
+    async def stop(self) -> None:
+        if self.acceptor is not None:
+            await self.acceptor.stop()
+        for initiator in self.initiators:
+            await initiator.stop()
+        await self.dispatcher.stop()
+        await self.clients.stop()
+        await self.sequencer.stop()
