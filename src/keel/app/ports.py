@@ -15,6 +15,8 @@ from keel.app.records import (
     EventRecord,
     ExceptionRow,
     FillRow,
+    FixMessageRow,
+    FixSessionRow,
     IdempotencyRecord,
     InputRecord,
     LinkRow,
@@ -135,6 +137,26 @@ class EventStore(Protocol):
 
     def projection_version(self) -> int:
         """Return the projection version the tables were last built with (1 when new)."""
+        ...
+
+    # -- FIX sessions -------------------------------------------------------------------
+    def fix_session(self, session_id: str) -> FixSessionRow | None:
+        """Return where a FIX session's numbers stand, if it was ever saved."""
+        ...
+
+    def save_fix_session(self, row: FixSessionRow) -> None:
+        """Create or overwrite a FIX session's row (at creation and at each reset)."""
+        ...
+
+    def store_fix_messages(self, rows: Sequence[FixMessageRow]) -> None:
+        """Keep sent messages and move each session's ``next_sender`` past the highest of
+        its epoch, in one transaction: durable when this returns."""
+        ...
+
+    def fix_messages(
+        self, session_id: str, epoch: int, begin: int, end: int
+    ) -> list[FixMessageRow]:
+        """Return a session's sent messages of one epoch with ``begin <= seq <= end``."""
         ...
 
     def close(self) -> None: ...

@@ -176,6 +176,10 @@ class ProjectionRows:
     exceptions: dict[str, ExceptionRow] = field(default_factory=dict)
 
 
+FixTarget = tuple[int, int]
+"""A FIX session's ``(epoch, next_target)``: the number the peer's next message must carry."""
+
+
 @dataclass(frozen=True, slots=True)
 class CommitBatch:
     """Everything one group commit writes, in one transaction."""
@@ -184,6 +188,33 @@ class CommitBatch:
     events: list[EventRecord]
     keys: list[IdempotencyRecord]
     projections: ProjectionRows
+    fix_targets: dict[str, FixTarget] = field(default_factory=dict)
+    """FIX sessions whose messages became this batch's inputs, with the number each session
+    expects next: committed with those inputs, so a restart never skips one."""
+
+
+@dataclass(frozen=True, slots=True)
+class FixSessionRow:
+    """Where a FIX session's numbers stand (table ``fix_sessions``)."""
+
+    session_id: str
+    epoch: int
+    """Resets so far: messages are kept per epoch, since numbers start again at 1."""
+    next_sender: int
+    next_target: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FixMessageRow:
+    """One message a FIX session sent (table ``fix_messages``)."""
+
+    session_id: str
+    epoch: int
+    seq: int
+    msg_type: str
+    raw: bytes
+    sent_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

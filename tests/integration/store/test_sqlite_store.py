@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from integration.store.rows import Desk
+from keel.adapters.store.schema import latest_version
 from keel.adapters.store.sqlite import SqliteStore, sqlite_statements
 from keel.adapters.store.tables import ALL_TABLES
 from keel.app.errors import StoreError
@@ -39,7 +40,7 @@ def test_the_writer_checkpoints_every_10000_pages_with_a_64_mib_cache(tmp_path: 
 
 def test_a_private_in_memory_database_works_on_one_connection() -> None:
     with SqliteStore(":memory:") as store:
-        assert store.migrate() == 1
+        assert store.migrate() == latest_version()
         store.commit(Desk().accept("ORD-1"))
         assert store.head().last_event_seq == 1
 

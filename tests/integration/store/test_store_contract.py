@@ -32,7 +32,7 @@ from integration.store.rows import (
     projections,
 )
 from keel.adapters.store import sqlbase
-from keel.adapters.store.schema import MIGRATIONS, Migration
+from keel.adapters.store.schema import MIGRATIONS, Migration, latest_version
 from keel.adapters.store.tables import columns_of
 from keel.app.errors import SchemaError, StoreError
 from keel.app.ports import PROJECTION_TABLES, EventStore
@@ -41,6 +41,8 @@ from keel.app.records import (
     CommitBatch,
     ExceptionRow,
     FillRow,
+    FixMessageRow,
+    FixSessionRow,
     LinkRow,
     OrderRow,
     PositionRow,
@@ -92,13 +94,16 @@ def a_day(store: EventStore) -> Desk:
     return desk
 
 
+LATEST = latest_version()
+
+
 class TestSchema:
     def test_migrate_is_idempotent_and_reports_the_schema_version(self, backend: Any) -> None:
         store = backend.open()
         assert store.schema_version() == 0
-        assert store.migrate() == 1
-        assert store.migrate() == 1
-        assert store.schema_version() == 1
+        assert store.migrate() == LATEST
+        assert store.migrate() == LATEST
+        assert store.schema_version() == LATEST
 
     def test_a_store_without_its_schema_refuses_to_work(self, backend: Any) -> None:
         store = backend.open()
@@ -569,6 +574,64 @@ EDGE_ORDER_STORED = replace(
 """What every store gives back: negative zero and E+ exponents as NUMERIC keeps them."""
 
 
+FIX_T0 = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
+
+
+def _sent(seq: int, epoch: int = 1, session: str = "FIX.4.4:KEEL->SIM") -> FixMessageRow:
+    return FixMessageRow(session, epoch, seq, "D", f"8=FIX.4.4|34={seq}|".encode(), FIX_T0)
+
+
+class TestFixSessions:
+    def test_a_session_row_is_saved_and_read_back(self, store: EventStore) -> None:
+        assert store.fix_session("FIX.4.4:KEEL->SIM") is None
+        row = FixSessionRow("FIX.4.4:KEEL->SIM", 1, 1, 1, FIX_T0)
+        store.save_fix_session(row)
+        assert store.fix_session("FIX.4.4:KEEL->SIM") == row
+
+    def test_sent_messages_are_kept_and_move_the_next_sender_number(
+        self, store: EventStore
+    ) -> None:
+        store.save_fix_session(FixSessionRow("FIX.4.4:KEEL->SIM", 1, 1, 1, FIX_T0))
+        store.store_fix_messages([_sent(1), _sent(2)])
+        store.store_fix_messages([_sent(3)])
+        assert [m.seq for m in store.fix_messages("FIX.4.4:KEEL->SIM", 1, 2, 9)] == [2, 3]
+        assert store.fix_messages("FIX.4.4:KEEL->SIM", 1, 1, 1) == [_sent(1)]
+        session = store.fix_session("FIX.4.4:KEEL->SIM")
+        assert session is not None
+        assert session.next_sender == 4
+
+    def test_a_message_number_stored_twice_is_refused_and_nothing_written(
+        self, store: EventStore
+    ) -> None:
+        store.save_fix_session(FixSessionRow("FIX.4.4:KEEL->SIM", 1, 1, 1, FIX_T0))
+        store.store_fix_messages([_sent(1)])
+        with pytest.raises(StoreError):
+            store.store_fix_messages([_sent(2), _sent(1)])
+        assert [m.seq for m in store.fix_messages("FIX.4.4:KEEL->SIM", 1, 1, 9)] == [1]
+
+    def test_the_sequencers_batch_moves_the_expected_number_forward_only(
+        self, store: EventStore
+    ) -> None:
+        sid = "FIX.4.4:KEEL->SIM"
+        store.save_fix_session(FixSessionRow(sid, 2, 1, 10, FIX_T0))
+        desk = Desk()
+        store.commit(replace(desk.accept("ORD-1"), fix_targets={sid: (2, 15)}))
+        store.commit(replace(desk.accept("ORD-2"), fix_targets={sid: (2, 12)}))
+        store.commit(replace(desk.accept("ORD-3"), fix_targets={sid: (1, 99)}))  # older epoch
+        session = store.fix_session(sid)
+        assert session is not None
+        assert (session.epoch, session.next_target) == (2, 15)
+
+    def test_a_reset_keeps_the_earlier_epochs_messages(self, store: EventStore) -> None:
+        sid = "FIX.4.4:KEEL->SIM"
+        store.save_fix_session(FixSessionRow(sid, 1, 1, 1, FIX_T0))
+        store.store_fix_messages([_sent(1)])
+        store.save_fix_session(FixSessionRow(sid, 2, 1, 1, FIX_T0 + timedelta(days=1)))
+        store.store_fix_messages([_sent(1, epoch=2)])
+        assert len(store.fix_messages(sid, 1, 1, 1)) == 1
+        assert len(store.fix_messages(sid, 2, 1, 1)) == 1
+
+
 class TestValues:
     def test_values_come_back_exactly(self, store: EventStore) -> None:
         fill = replace(
@@ -698,17 +761,17 @@ class TestDurableStores:
         before = everything_in(first)
         first.close()
         again = durable_backend.open()
-        assert again.migrate() == 1
+        assert again.migrate() == LATEST
         assert everything_in(again) == before
         assert again.head().last_hash == desk.last_hash
 
     def test_a_newer_schema_in_the_database_raises_schema_error(self, durable_backend: Any) -> None:
-        future = [*MIGRATIONS, Migration(2, "something a newer Keel adds", "", "")]
+        future = [*MIGRATIONS, Migration(LATEST + 1, "something a newer Keel adds", "", "")]
         newer = durable_backend.open(future)
-        assert newer.migrate() == 2
+        assert newer.migrate() == LATEST + 1
         newer.close()
         older = durable_backend.open()
-        assert older.schema_version() == 2
+        assert older.schema_version() == LATEST + 1
         with pytest.raises(SchemaError, match="newer"):
             older.migrate()
 
@@ -717,8 +780,8 @@ class TestDurableStores:
         first.migrate()
         a_day(first)
         first.close()
-        later = durable_backend.open([*MIGRATIONS, Migration(2, "a no-op", "", "")])
-        assert later.migrate() == 2
+        later = durable_backend.open([*MIGRATIONS, Migration(LATEST + 1, "a no-op", "", "")])
+        assert later.migrate() == LATEST + 1
         assert later.head().last_event_seq == 4
 
 

@@ -12,6 +12,7 @@ import bisect
 import threading
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from keel.adapters.store.schema import MIGRATIONS, Migration, latest_version, pending
@@ -34,6 +35,8 @@ from keel.app.records import (
     EventRecord,
     ExceptionRow,
     FillRow,
+    FixMessageRow,
+    FixSessionRow,
     IdempotencyRecord,
     InputRecord,
     LinkRow,
@@ -75,6 +78,8 @@ class MemoryStore:
         self._keys: dict[str, IdempotencyRecord] = {}
         self._tables: Tables = {name: {} for name in PROJECTIONS}
         self._projection_version = 1
+        self._fix_sessions: dict[str, FixSessionRow] = {}
+        self._fix_messages: dict[tuple[str, int, int], FixMessageRow] = {}
 
     def __repr__(self) -> str:
         return f"MemoryStore(schema_version={self._version}, events={len(self._events)})"
@@ -143,6 +148,53 @@ class MemoryStore:
             for record in keys:
                 self._keys[record.key] = record
             self._tables = tables
+            for session_id, (epoch, next_target) in batch.fix_targets.items():
+                row = self._fix_sessions.get(session_id)
+                if row is not None and row.epoch == epoch and row.next_target < next_target:
+                    self._fix_sessions[session_id] = replace(row, next_target=next_target)
+
+    # -- FIX sessions ---------------------------------------------------------------------
+    def fix_session(self, session_id: str) -> FixSessionRow | None:
+        with self._lock:
+            self._ready()
+            return self._fix_sessions.get(session_id)
+
+    def save_fix_session(self, row: FixSessionRow) -> None:
+        with self._lock:
+            self._ready()
+            self._fix_sessions[row.session_id] = row
+
+    def store_fix_messages(self, rows: Sequence[FixMessageRow]) -> None:
+        with self._lock:
+            self._ready()
+            for row in rows:
+                key = (row.session_id, row.epoch, row.seq)
+                if key in self._fix_messages:
+                    raise StoreError(
+                        f"FIX message {row.seq} of {row.session_id} (epoch {row.epoch}) is "
+                        "stored already, nothing written"
+                    )
+            for row in rows:
+                self._fix_messages[(row.session_id, row.epoch, row.seq)] = row
+                session = self._fix_sessions.get(row.session_id)
+                if (
+                    session is not None
+                    and session.epoch == row.epoch
+                    and session.next_sender <= row.seq
+                ):
+                    self._fix_sessions[row.session_id] = replace(session, next_sender=row.seq + 1)
+
+    def fix_messages(
+        self, session_id: str, epoch: int, begin: int, end: int
+    ) -> list[FixMessageRow]:
+        with self._lock:
+            self._ready()
+            found = [
+                row
+                for (sid, ep, seq), row in self._fix_messages.items()
+                if sid == session_id and ep == epoch and begin <= seq <= end
+            ]
+            return sorted(found, key=lambda r: r.seq)
 
     def _check_new(
         self,

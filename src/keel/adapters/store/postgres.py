@@ -30,7 +30,7 @@ from psycopg.types.string import BytesBinaryDumper
 
 from keel.adapters.store.schema import MIGRATIONS, Migration
 from keel.adapters.store.sql import POSTGRES, Queries, column_list, ident, on_conflict
-from keel.adapters.store.sqlbase import Parts, SqlStore
+from keel.adapters.store.sqlbase import Parts, SqlStore, Statements
 from keel.adapters.store.tables import ALL_TABLES, ColumnKind, Table
 from keel.adapters.store.values import POSTGRES_IN, Codecs
 from keel.app.errors import StoreError
@@ -200,7 +200,14 @@ class PostgresStore(SqlStore):
             except psycopg.Error as e:
                 raise StoreError(f"cannot read {self.where}: {e}") from e
 
-    def _write(self, parts: Parts, *, replace: bool, version: int | None = None) -> None:
+    def _write(
+        self,
+        parts: Parts,
+        *,
+        replace: bool,
+        version: int | None = None,
+        then: Statements = (),
+    ) -> None:
         with self._write_lock:
             conn = self._conn(writer=True)
             try:
@@ -220,6 +227,8 @@ class PostgresStore(SqlStore):
                             merges.append(plan.merge)
                     if merges:
                         cur.execute("; ".join(merges), prepare=False)
+                    for statement, params in then:
+                        cur.executemany(statement, params)
                     if version is not None:
                         cur.execute(self._q.set_projection_version, (version,))
                 conn.commit()

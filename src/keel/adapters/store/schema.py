@@ -216,12 +216,42 @@ CREATE TABLE audit (
 );
 """
 
+_V2 = """
+-- FIX sessions: the numbers each session goes on from after a restart. ``epoch`` counts the
+-- resets (both numbers back to 1); ``next_target`` is moved by the sequencer, in the
+-- transaction that commits the inputs the peer's messages became, and never backwards.
+CREATE TABLE fix_sessions (
+    session_id {TEXT} PRIMARY KEY,
+    epoch {INT} NOT NULL,
+    next_sender {INT} NOT NULL,
+    next_target {INT} NOT NULL,
+    created_at {TEXT} NOT NULL
+);
+-- Every message a session sent, durable before it was written to the wire: what a
+-- ResendRequest is answered from.
+CREATE TABLE fix_messages (
+    session_id {TEXT} NOT NULL,
+    epoch {INT} NOT NULL,
+    seq {INT} NOT NULL,
+    msg_type {TEXT} NOT NULL,
+    raw {BYTES} NOT NULL,
+    sent_at {TEXT} NOT NULL,
+    PRIMARY KEY (session_id, epoch, seq)
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
         "the event log, idempotency keys, projections and audit",
         _V1.format_map(SQLITE_TYPES),
         _V1.format_map(POSTGRES_TYPES),
+    ),
+    Migration(
+        2,
+        "FIX session numbers and sent messages",
+        _V2.format_map(SQLITE_TYPES),
+        _V2.format_map(POSTGRES_TYPES),
     ),
 )
 """Every migration this code knows, in version order. Append; never edit."""

@@ -167,6 +167,30 @@ class Queries:
             f"SELECT {column_list(EXCEPTIONS)} FROM exceptions WHERE order_id = {p}"
             " ORDER BY input_seq, exception_id"
         )
+        fix_session_columns = "session_id, epoch, next_sender, next_target, created_at"
+        self.fix_session = f"SELECT {fix_session_columns} FROM fix_sessions WHERE session_id = {p}"
+        self.save_fix_session = (
+            f"INSERT INTO fix_sessions ({fix_session_columns}) VALUES ({p}, {p}, {p}, {p}, {p})"
+            " ON CONFLICT (session_id) DO UPDATE SET epoch = excluded.epoch,"
+            " next_sender = excluded.next_sender, next_target = excluded.next_target,"
+            " created_at = excluded.created_at"
+        )
+        # parameters: (next_target, session_id, epoch, next_target): never backwards
+        self.move_fix_target = (
+            f"UPDATE fix_sessions SET next_target = {p}"
+            f" WHERE session_id = {p} AND epoch = {p} AND next_target < {p}"
+        )
+        fix_message_columns = "session_id, epoch, seq, msg_type, raw, sent_at"
+        self.store_fix_message = f"INSERT INTO fix_messages ({fix_message_columns}) VALUES ({p}, {p}, {p}, {p}, {p}, {p})"
+        # parameters: (seq + 1, session_id, epoch, seq)
+        self.move_fix_sender = (
+            f"UPDATE fix_sessions SET next_sender = {p}"
+            f" WHERE session_id = {p} AND epoch = {p} AND next_sender <= {p}"
+        )
+        self.fix_messages = (
+            f"SELECT {fix_message_columns} FROM fix_messages WHERE session_id = {p}"
+            f" AND epoch = {p} AND seq >= {p} AND seq <= {p} ORDER BY seq"
+        )
         self.first_page = {name: self._page(t, first=True) for name, t in PROJECTIONS.items()}
         self.next_page = {name: self._page(t, first=False) for name, t in PROJECTIONS.items()}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator, Sequence
 from types import TracebackType
+from datetime import datetime
 from typing import Any, Self
 
 from keel.adapters.store.schema import Migration, pending
@@ -30,6 +31,8 @@ from keel.app.records import (
     EventRecord,
     ExceptionRow,
     FillRow,
+    FixMessageRow,
+    FixSessionRow,
     IdempotencyRecord,
     InputRecord,
     LinkRow,
@@ -39,12 +42,19 @@ from keel.app.records import (
 )
 
 Parts = Sequence[tuple[Table[Any], Collection[Any]]]
+Statements = Sequence[tuple[str, Sequence[Sequence[Any]]]]
+"""Statements run after the parts in the same transaction, each with its parameter rows."""
 
 PAGE_ROWS = 1000
 """Rows per query when ``read_table`` walks a table by primary key."""
 
 IN_LIST_MAX = 500
 """Sequence numbers per ``IN (...)`` list in ``inputs_by_seq``."""
+
+
+def _time(text: Any) -> datetime:
+    """A time stored as ISO text (FIX tables keep times as text in both dialects)."""
+    return text if isinstance(text, datetime) else datetime.fromisoformat(str(text))
 
 
 class SqlStore(ABC):
@@ -61,10 +71,18 @@ class SqlStore(ABC):
         """Run one query on the read side and return all its rows."""
 
     @abstractmethod
-    def _write(self, parts: Parts, *, replace: bool, version: int | None = None) -> None:
+    def _write(
+        self,
+        parts: Parts,
+        *,
+        replace: bool,
+        version: int | None = None,
+        then: Statements = (),
+    ) -> None:
         """Write every part in one transaction, first emptying the projection tables when
-        ``replace`` and stamping the projection ``version`` when given; raise
-        ``StoreError`` having changed nothing when anything fails."""
+        ``replace``, then running the statements ``then`` and stamping the projection
+        ``version`` when given; raise ``StoreError`` having changed nothing when anything
+        fails."""
 
     @abstractmethod
     def _apply_migration(self, migration: Migration) -> None:
@@ -110,7 +128,52 @@ class SqlStore(ABC):
 
     def commit(self, batch: CommitBatch) -> None:
         """Write a whole batch in one transaction; durable when this returns."""
-        self._write(batch_parts(batch), replace=False)
+        then: Statements = ()
+        if batch.fix_targets:
+            moves = [
+                (target, session_id, epoch, target)
+                for session_id, (epoch, target) in batch.fix_targets.items()
+            ]
+            then = [(self._q.move_fix_target, moves)]
+        self._write(batch_parts(batch), replace=False, then=then)
+
+    # -- FIX sessions ---------------------------------------------------------------------
+    def fix_session(self, session_id: str) -> FixSessionRow | None:
+        """Return where a FIX session's numbers stand, if it was ever saved."""
+        rows = self._fetch(self._q.fix_session, (session_id,))
+        if not rows:
+            return None
+        sid, epoch, sender, target, created = rows[0]
+        return FixSessionRow(sid, int(epoch), int(sender), int(target), _time(created))
+
+    def save_fix_session(self, row: FixSessionRow) -> None:
+        """Create or overwrite a FIX session's row."""
+        values = (row.session_id, row.epoch, row.next_sender, row.next_target,
+                  row.created_at.isoformat())  # fmt: skip
+        self._write((), replace=False, then=[(self._q.save_fix_session, [values])])
+
+    def store_fix_messages(self, rows: Sequence[FixMessageRow]) -> None:
+        """Keep sent messages and move each session's next sender number past them."""
+        if not rows:
+            return
+        messages = [
+            (r.session_id, r.epoch, r.seq, r.msg_type, r.raw, r.sent_at.isoformat()) for r in rows
+        ]
+        moves = [(r.seq + 1, r.session_id, r.epoch, r.seq) for r in rows]
+        self._write(
+            (), replace=False,
+            then=[(self._q.store_fix_message, messages), (self._q.move_fix_sender, moves)],
+        )  # fmt: skip
+
+    def fix_messages(
+        self, session_id: str, epoch: int, begin: int, end: int
+    ) -> list[FixMessageRow]:
+        """Return a session's sent messages of one epoch with ``begin <= seq <= end``."""
+        rows = self._fetch(self._q.fix_messages, (session_id, epoch, begin, end))
+        return [
+            FixMessageRow(sid, int(ep), int(seq), msg_type, bytes(raw), _time(sent))
+            for sid, ep, seq, msg_type, raw, sent in rows
+        ]
 
     def replace_projections(self, rows: ProjectionRows, version: int) -> None:
         """Replace every projection table's content with ``rows`` and stamp ``version``,

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from keel.adapters.store.schema import MIGRATIONS, Migration
 from keel.adapters.store.sql import SQLITE, Queries
-from keel.adapters.store.sqlbase import Parts, SqlStore
+from keel.adapters.store.sqlbase import Parts, SqlStore, Statements
 from keel.adapters.store.values import SQLITE_OUT, Codecs, datetime_text, sqlite_in
 from keel.app.errors import StoreError
 from keel.app.ports import EventStore
@@ -144,7 +144,14 @@ class SqliteStore(SqlStore):
             except sqlite3.Error as e:
                 raise StoreError(f"cannot read {self.path}: {e}") from e
 
-    def _write(self, parts: Parts, *, replace: bool, version: int | None = None) -> None:
+    def _write(
+        self,
+        parts: Parts,
+        *,
+        replace: bool,
+        version: int | None = None,
+        then: Statements = (),
+    ) -> None:
         with self._write_lock:
             conn = self._write_conn()
             try:
@@ -156,6 +163,8 @@ class SqliteStore(SqlStore):
                     if rows:
                         values = self._c.by_table[table.name].encode_all(rows)
                         conn.executemany(self._q.write[table.name], values)
+                for statement, params in then:
+                    conn.executemany(statement, params)
                 if version is not None:
                     conn.execute(self._q.set_projection_version, (version,))
                 conn.execute("COMMIT")
