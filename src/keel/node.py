@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from keel.adapters.fix.client_gateway import ClientSession, FixClientGateway
 from keel.adapters.fix.config import SessionConfig
 from keel.adapters.fix.session import Session
-from keel.adapters.fix.store import MemorySessionStore, SessionStore
+from keel.adapters.fix.store import DurableSessionStore, FixJournal, SessionStore
 from keel.adapters.fix.transport import FixAcceptor, FixInitiator
 from keel.adapters.fix.venue_gateway import FixVenueGateway
 from keel.adapters.fix.venue_mapping import VenueMapping, default_mapping
@@ -61,7 +61,8 @@ class NodeConfig:
     timer_interval: float = 1.0
     reconnect_backoff: tuple[float, float] = (0.5, 30.0)
     session_stores: dict[str, SessionStore] = field(default_factory=dict)
-    """Session stores by session id; a session without one keeps its numbers in memory."""
+    """Session stores by session id; a session without one keeps its numbers and messages
+    in the node's event store (``DurableSessionStore``)."""
 
 
 class Node:
@@ -78,6 +79,7 @@ class Node:
             self.intake, self.sequencer, config.clients, clock.now,
             find_order=lambda order_id: load_order(store, order_id),
         )  # fmt: skip
+        self.journal = FixJournal(store)
         self.venues: dict[str, FixVenueGateway] = {}
         self.initiators: list[FixInitiator] = []
         self.acceptor: FixAcceptor | None = None
@@ -85,7 +87,9 @@ class Node:
     def _session(self, config: SessionConfig, password: str | None = None) -> Session:
         store = self.config.session_stores.get(config.session_id)
         if store is None:
-            store = MemorySessionStore(self.clock.now())
+            store = DurableSessionStore(
+                self.store, self.journal, config.session_id, self.clock.now()
+            )
             self.config.session_stores[config.session_id] = store
         return Session(config, store, password=password)
 

@@ -72,6 +72,7 @@ class Submitter(Protocol):
         source: str,
         raw: bytes | None = None,
         idempotency_key: str | None = None,
+        fix: tuple[str, int, int] | None = None,
     ) -> Awaitable[Any]: ...
 
 

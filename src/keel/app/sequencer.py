@@ -70,6 +70,7 @@ class _Submission:
     raw: bytes | None
     key: str | None
     future: asyncio.Future[Result]
+    fix: FixPosition | None = None
 
 
 @dataclass(slots=True)
@@ -83,6 +84,9 @@ class _Prepared:
 
 
 log = logging.getLogger(__name__)
+
+FixPosition = tuple[str, int, int]
+"""Where an input's FIX message stood in its session: ``(session_id, epoch, MsgSeqNum)``."""
 
 __all__ = ["Committed", "Result", "Sequencer", "Subscriber", "key_for"]
 
@@ -182,9 +186,12 @@ class Sequencer:
         source: str,
         raw: bytes | None = None,
         idempotency_key: str | None = None,
+        fix: FixPosition | None = None,
     ) -> Result:
         """Queue ``inp`` and return its result once it is durable."""
-        return await self.enqueue(inp, source=source, raw=raw, idempotency_key=idempotency_key)
+        return await self.enqueue(
+            inp, source=source, raw=raw, idempotency_key=idempotency_key, fix=fix
+        )
 
     def enqueue(
         self,
@@ -193,13 +200,19 @@ class Sequencer:
         source: str,
         raw: bytes | None = None,
         idempotency_key: str | None = None,
+        fix: FixPosition | None = None,
     ) -> asyncio.Future[Result]:
-        """Queue ``inp`` without waiting; the future resolves once it is durable."""
+        """Queue ``inp`` without waiting; the future resolves once it is durable.
+
+        ``fix`` is where the FIX message ``raw`` stood in its session: the batch that
+        commits the input also records that the session expects the next number, so after
+        a crash the session asks again for exactly what was not committed.
+        """
         if self._failure is not None or self._task is None:
             raise SequencerStoppedError("the sequencer is not running") from self._failure
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         key = key_for(inp, source, idempotency_key)
-        self._queue.put_nowait(_Submission(inp, source, raw, key, future))
+        self._queue.put_nowait(_Submission(inp, source, raw, key, future, fix))
         return future
 
     # -- the loop -----------------------------------------------------------------------
@@ -365,7 +378,8 @@ class Sequencer:
             released.append((sub, result, stored))
         self._projector.finish(rows)
         self._head = LogHead(input_seq, event_seq, partition_seq, last_hash)
-        return _Prepared(CommitBatch(inputs, events, keys, rows), released, closed, orphan_keys)
+        batch = CommitBatch(inputs, events, keys, rows, _fix_targets(subs))
+        return _Prepared(batch, released, closed, orphan_keys)
 
     def _new_key(
         self, key: str, input_seq: int, order: Order | None, result: Result, orphans: list[str]
@@ -453,3 +467,17 @@ class Sequencer:
             input_seq, sub.source, inp.KIND, inp.order_id, sub.key, inp.ingest_time, now,
             codec.encode(inp), sub.raw, result.outcome, result.note, actor,
         )  # fmt: skip
+
+
+def _fix_targets(subs: list[_Submission]) -> dict[str, tuple[int, int]]:
+    """The number each FIX session expects after this batch's messages (the highest wins
+    within an epoch; a later epoch replaces an earlier one)."""
+    targets: dict[str, tuple[int, int]] = {}
+    for sub in subs:
+        if sub.fix is None:
+            continue
+        session_id, epoch, seq = sub.fix
+        current = targets.get(session_id)
+        if current is None or (epoch, seq + 1) > current:
+            targets[session_id] = (epoch, seq + 1)
+    return targets

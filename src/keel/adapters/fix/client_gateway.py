@@ -29,6 +29,7 @@ from keel.adapters.fix.errors import FixFieldError
 from keel.adapters.fix.message import FixMessage
 from keel.adapters.fix.session import FixSessionError
 from keel.adapters.fix.transport import FixConnection
+from keel.adapters.fix.venue_gateway import position_of
 from keel.app.errors import SequencerStoppedError
 from keel.app.intake import Intake, OrderRequest, Refused
 from keel.app.results import Committed, Result
@@ -99,7 +100,7 @@ class Sequencing(Protocol):
 
     def enqueue(
         self, inp: Input, *, source: str, raw: bytes | None = None,
-        idempotency_key: str | None = None,
+        idempotency_key: str | None = None, fix: tuple[str, int, int] | None = None,
     ) -> asyncio.Future[Result]: ...  # fmt: skip
 
 
@@ -195,7 +196,7 @@ class FixClientGateway:
             return
         self._owner[accepted.order_id] = client.comp_id
         self._client_ids[(client.comp_id, cl)] = accepted.order_id
-        self._submit(accepted, client, msg)
+        self._submit(conn, accepted, client, msg)
 
     async def _amend(self, conn: FixConnection, client: ClientSession, msg: FixMessage) -> None:
         now = self._now()
@@ -224,7 +225,7 @@ class FixClientGateway:
                                                             OTHER_REJECT, inp.text))  # fmt: skip
             return
         self._client_cl_of[inp.cl_ord_id] = cl
-        self._submit(inp, client, msg)
+        self._submit(conn, inp, client, msg)
 
     async def _status(self, conn: FixConnection, client: ClientSession, msg: FixMessage) -> None:
         cl = _required(msg, t.CL_ORD_ID)
@@ -236,9 +237,13 @@ class FixClientGateway:
         fields = self._report(order, "I", f"{order.order_id}-S{order.version}", cl)
         await self._send(conn, "8", _as_status(fields, conn))
 
-    def _submit(self, inp: Input, client: ClientSession, msg: FixMessage) -> None:
+    def _submit(
+        self, conn: FixConnection, inp: Input, client: ClientSession, msg: FixMessage
+    ) -> None:
         try:
-            future = self._sequencer.enqueue(inp, source=f"fix:{client.comp_id}", raw=msg.raw)
+            future = self._sequencer.enqueue(
+                inp, source=f"fix:{client.comp_id}", raw=msg.raw, fix=position_of(conn, msg)
+            )
         except SequencerStoppedError:
             log.error("%s: the sequencer has stopped; %s not taken", client.comp_id, inp)
             return

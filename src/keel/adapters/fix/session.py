@@ -60,7 +60,7 @@ from keel.adapters.fix.errors import (
     SessionRejectReason,
 )
 from keel.adapters.fix.message import FixMessage
-from keel.adapters.fix.store import SessionStore
+from keel.adapters.fix.store import SessionStore, msg_type_of
 
 COMPID_PROBLEM = SessionRejectReason.COMPID_PROBLEM
 REQUIRED_TAG_MISSING = SessionRejectReason.REQUIRED_TAG_MISSING
@@ -430,7 +430,7 @@ class Session:
         gap_from: int | None = None
         for n in range(begin, end + 1):
             raw = stored.get(n)
-            if raw is None:
+            if raw is None or msg_type_of(raw) in ADMIN_TYPES:
                 if gap_from is None:
                     gap_from = n
                 continue
@@ -561,7 +561,7 @@ class Session:
         """Send an administrative message: numbered, not kept (a resend gap-fills it)."""
         seq = self.store.load().next_sender
         data = self._encode(msg_type, seq, body, now)
-        self.store.set_next_sender(seq + 1)
+        self.store.store_sent(seq, data)  # every message is kept; a resend gap-fills these
         self._last_sent = now
         return Send(data, seq, msg_type)
 

@@ -164,6 +164,8 @@ class FixConnection:
         application (``None`` for a logon) and the reason to disconnect, if any."""
         callbacks: list[tuple[FixMessage | None, bool]] = []
         wrote = False
+        if any(isinstance(a, Send) for a in actions):
+            await self.session.store.flush()  # nothing leaves before it is durable
         for action in actions:
             match action:
                 case Send(raw=raw):

@@ -163,7 +163,9 @@ class FixVenueGateway:
         if inp is None:
             return  # a pending acknowledgement: nothing changes
         self.reports += 1
-        self._enqueue(inp, source=self.source, raw=message.raw)
+        self._enqueue(
+            inp, source=self.source, raw=message.raw, fix=position_of(connection, message)
+        )
 
     def _business_reject(self, message: FixMessage) -> None:
         """The venue refused one of our messages as a whole (35=j): when it names a new
@@ -220,8 +222,24 @@ class FixVenueGateway:
     def _remember(self, cl_ord_id: str, order_id: OrderId) -> None:
         self._by_cl_ord_id[cl_ord_id] = order_id
 
-    def _enqueue(self, inp: Input, *, source: str, raw: bytes | None = None) -> None:
+    def _enqueue(
+        self,
+        inp: Input,
+        *,
+        source: str,
+        raw: bytes | None = None,
+        fix: tuple[str, int, int] | None = None,
+    ) -> None:
         try:
-            self._submit.enqueue(inp, source=source, raw=raw)
+            self._submit.enqueue(inp, source=source, raw=raw, fix=fix)
         except SequencerStoppedError as e:
             raise FixError(f"{self.venue}: the sequencer has stopped; input not taken") from e
+
+
+def position_of(connection: FixConnection, message: FixMessage) -> tuple[str, int, int] | None:
+    """Where ``message`` stands in its session, for the sequencer to commit with its input."""
+    seq = message.get_int(t.MSG_SEQ_NUM)
+    if seq is None:
+        return None
+    session = connection.session
+    return (session.config.session_id, session.store.epoch, seq)

@@ -181,7 +181,8 @@ class Queries:
             f" WHERE session_id = {p} AND epoch = {p} AND next_target < {p}"
         )
         fix_message_columns = "session_id, epoch, seq, msg_type, raw, sent_at"
-        self.store_fix_message = f"INSERT INTO fix_messages ({fix_message_columns}) VALUES ({p}, {p}, {p}, {p}, {p}, {p})"
+        six = ", ".join([p] * 6)
+        self.store_fix_message = f"INSERT INTO fix_messages ({fix_message_columns}) VALUES ({six})"
         # parameters: (seq + 1, session_id, epoch, seq)
         self.move_fix_sender = (
             f"UPDATE fix_sessions SET next_sender = {p}"
