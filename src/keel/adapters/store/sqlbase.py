@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator, Sequence
-from types import TracebackType
 from datetime import datetime
+from types import TracebackType
 from typing import Any, Self
 
 from keel.adapters.store.schema import Migration, pending
