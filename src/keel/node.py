@@ -25,6 +25,7 @@ from keel.app.dispatch import EffectDispatcher
 from keel.app.intake import Intake
 from keel.app.ports import Clock, EventStore
 from keel.app.replay import load_order
+from keel.app.secret import Secret
 from keel.app.sequencer import Sequencer
 from keel.domain.instruments import Instrument
 
@@ -40,7 +41,7 @@ class VenueLink:
     host: str
     port: int
     mapping: VenueMapping | None = None
-    password: str | None = None
+    password: Secret | None = None
 
     @property
     def venue(self) -> str:
@@ -84,14 +85,14 @@ class Node:
         self.initiators: list[FixInitiator] = []
         self.acceptor: FixAcceptor | None = None
 
-    def _session(self, config: SessionConfig, password: str | None = None) -> Session:
+    def _session(self, config: SessionConfig, password: Secret | None = None) -> Session:
         store = self.config.session_stores.get(config.session_id)
         if store is None:
             store = DurableSessionStore(
                 self.store, self.journal, config.session_id, self.clock.now()
             )
             self.config.session_stores[config.session_id] = store
-        return Session(config, store, password=password)
+        return Session(config, store, password=password.reveal() if password else None)
 
     async def start(self) -> None:
         await self.sequencer.start()

@@ -1,0 +1,287 @@
+"""Keel's configuration file (TOML): instruments, FIX client sessions and venues.
+
+Every error names the file and the key, e.g. ``keel.toml: fix.venues[0].port: must be a
+whole number from 1 to 65535``. Secrets are never in this file: a password is given as
+``{ env = "NAME" }`` (read from the environment) or ``{ secret = "name" }`` (read from the
+secrets file named by ``fix.secrets_file``, a TOML table of names to values); a plain
+string where a password goes is refused, so it cannot be committed by mistake. Secrets are
+held only in the ``Secret`` type, whose ``repr`` hides them.
+
+An example::
+
+    [node]
+    default_venue = "SIM"
+
+    [[instruments]]
+    symbol = "ACME"
+    tick = "0.01"
+    lot = "1"
+
+    [fix]
+    listen_port = 9878
+
+    [[fix.clients]]
+    comp_id = "CLIENT1"          # the client's SenderCompID; Keel answers as "KEEL"
+    version = "4.4"
+    user = "alice"
+    accounts = ["FUND-A"]
+
+    [[fix.venues]]
+    venue = "SIM"
+    host = "127.0.0.1"
+    port = 9880
+    target_comp_id = "SIM"
+    password = { env = "KEEL_SIM_PASSWORD" }
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import time, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from keel.adapters.fix.client_gateway import ClientSession
+from keel.adapters.fix.config import SessionConfig, SessionSchedule
+from keel.adapters.fix.venue_mapping import VenueMapping
+from keel.app.secret import Secret
+from keel.domain.errors import KeelError
+from keel.domain.ids import InstrumentId
+from keel.domain.instruments import Instrument
+from keel.node import CLIENT_MESSAGES, VENUE_MESSAGES, NodeConfig, VenueLink
+
+VERSIONS = {"4.2": "FIX.4.2", "4.4": "FIX.4.4", "FIX.4.2": "FIX.4.2", "FIX.4.4": "FIX.4.4"}
+
+
+class ConfigError(KeelError):
+    """The configuration file is wrong; the message names the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeelConfig:
+    path: Path
+    node: NodeConfig
+    database: str | None
+
+
+class _Reader:
+    """Reads one file's values, naming each key in its errors."""
+
+    def __init__(self, path: Path, environ: Mapping[str, str]) -> None:
+        self.path = path
+        self.environ = environ
+        self.secrets: dict[str, Any] | None = None
+
+    def fail(self, key: str, why: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {key}: {why}")
+
+    def table(self, data: Mapping[str, Any], key: str, name: str) -> dict[str, Any]:
+        value = data.get(name, {})
+        if not isinstance(value, dict):
+            raise self.fail(_join(key, name), "must be a table")
+        return value
+
+    def tables(self, data: Mapping[str, Any], key: str, name: str) -> list[dict[str, Any]]:
+        value = data.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise self.fail(_join(key, name), f"must be an array of tables ([[{name}]])")
+        return value
+
+    def text(self, data: Mapping[str, Any], key: str, name: str, default: str | None = None) -> str:
+        value = data.get(name, default)
+        if not isinstance(value, str) or not value:
+            raise self.fail(_join(key, name), "must be a non-empty string")
+        return value
+
+    def optional_text(self, data: Mapping[str, Any], key: str, name: str) -> str | None:
+        return None if data.get(name) is None else self.text(data, key, name)
+
+    def whole(self, data: Mapping[str, Any], key: str, name: str, default: int,
+              low: int, high: int) -> int:  # fmt: skip
+        value = data.get(name, default)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise self.fail(_join(key, name), f"must be a whole number from {low} to {high}")
+        return value
+
+    def flag(self, data: Mapping[str, Any], key: str, name: str, default: bool) -> bool:
+        value = data.get(name, default)
+        if not isinstance(value, bool):
+            raise self.fail(_join(key, name), "must be true or false")
+        return value
+
+    def decimal(
+        self, data: Mapping[str, Any], key: str, name: str, default: str | None = None
+    ) -> Decimal:
+        value = data.get(name, default)
+        if isinstance(value, float):
+            raise self.fail(_join(key, name), f'write it as a string ("{value}"): money is exact')
+        try:
+            number = Decimal(str(value)) if isinstance(value, (str, int)) else None
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite() or number <= 0:
+            raise self.fail(_join(key, name), "must be a positive decimal in a string")
+        return number
+
+    def strings(self, data: Mapping[str, Any], key: str, name: str) -> frozenset[str]:
+        value = data.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self.fail(_join(key, name), "must be a list of non-empty strings")
+        return frozenset(value)
+
+    def clock_time(self, data: Mapping[str, Any], key: str, name: str, default: str) -> time:
+        value = data.get(name, default)
+        try:
+            return time.fromisoformat(str(value))
+        except ValueError:
+            raise self.fail(_join(key, name), 'must be a time of day such as "08:00"') from None
+
+    def password(
+        self, data: Mapping[str, Any], key: str, secrets_file: Path | None
+    ) -> Secret | None:
+        value = data.get("password")
+        where = _join(key, "password")
+        if value is None:
+            return None
+        if isinstance(value, str):
+            raise self.fail(where, 'a password never goes in this file: use { env = "NAME" } or '
+                                   '{ secret = "name" }')  # fmt: skip
+        if not isinstance(value, dict) or len(value) != 1:
+            raise self.fail(where, 'must be { env = "NAME" } or { secret = "name" }')
+        if "env" in value:
+            name = str(value["env"])
+            if name not in self.environ:
+                raise self.fail(where, f"the environment variable {name} is not set")
+            return Secret(self.environ[name])
+        if "secret" in value:
+            if secrets_file is None:
+                raise self.fail(where, "fix.secrets_file is not set")
+            secrets = self._secrets(secrets_file)
+            name = str(value["secret"])
+            if not isinstance(secrets.get(name), str):
+                raise self.fail(where, f"{secrets_file} has no secret {name!r}")
+            return Secret(secrets[name])
+        raise self.fail(where, 'must be { env = "NAME" } or { secret = "name" }')
+
+    def _secrets(self, path: Path) -> dict[str, Any]:
+        if self.secrets is None:
+            try:
+                self.secrets = tomllib.loads(path.read_text())
+            except OSError as e:
+                raise ConfigError(f"{path}: cannot read the secrets file: {e.strerror}") from e
+            except tomllib.TOMLDecodeError as e:
+                raise ConfigError(f"{path}: not valid TOML: {e}") from e
+        return self.secrets
+
+
+def _join(key: str, name: str) -> str:
+    return f"{key}.{name}" if key else name
+
+
+def load_config(
+    path: str | os.PathLike[str], environ: Mapping[str, str] | None = None
+) -> KeelConfig:
+    """Read and check a configuration file; raise ``ConfigError`` naming the key at fault."""
+    file = Path(path)
+    try:
+        data = tomllib.loads(file.read_text())
+    except OSError as e:
+        raise ConfigError(f"{file}: cannot read the configuration: {e.strerror}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{file}: not valid TOML: {e}") from e
+    r = _Reader(file, os.environ if environ is None else environ)
+    node = r.table(data, "", "node")
+    instruments = {}
+    for n, raw in enumerate(r.tables(data, "", "instruments")):
+        key = f"instruments[{n}]"
+        symbol = r.text(raw, key, "symbol")
+        if symbol in instruments:
+            raise r.fail(_join(key, "symbol"), f"{symbol!r} is listed twice")
+        tick = r.decimal(raw, key, "tick")
+        instruments[symbol] = Instrument(
+            InstrumentId(symbol), symbol, tick, r.decimal(raw, key, "lot", "1"),
+            r.decimal(raw, key, "min_qty", "1"),
+            r.whole(raw, key, "price_precision", max(0, -int(tick.as_tuple().exponent)), 0, 12),
+            r.text(raw, key, "currency", "USD"),
+        )  # fmt: skip
+    fix = r.table(data, "", "fix")
+    secrets_name = r.optional_text(fix, "fix", "secrets_file")
+    secrets_file = (file.parent / secrets_name) if secrets_name else None
+    our_id = r.text(fix, "fix", "comp_id", "KEEL")
+    clients = [_client(r, raw, f"fix.clients[{n}]", our_id)
+               for n, raw in enumerate(r.tables(fix, "fix", "clients"))]  # fmt: skip
+    venues = [_venue(r, raw, f"fix.venues[{n}]", our_id, secrets_file)
+              for n, raw in enumerate(r.tables(fix, "fix", "venues"))]  # fmt: skip
+    names = [v.venue for v in venues]
+    if len(set(names)) != len(names):
+        raise r.fail("fix.venues", "two venues have the same name")
+    default_venue = r.optional_text(node, "node", "default_venue")
+    if default_venue is not None and default_venue not in names:
+        raise r.fail("node.default_venue", f"{default_venue!r} is not one of fix.venues")
+    config = NodeConfig(
+        instruments=instruments, clients=clients, venues=venues,
+        client_host=r.text(fix, "fix", "listen_host", "127.0.0.1"),
+        client_port=r.whole(fix, "fix", "listen_port", 9878, 0, 65535),
+        default_venue=default_venue,
+    )  # fmt: skip
+    return KeelConfig(file, config, r.optional_text(node, "node", "database"))
+
+
+def _session(r: _Reader, raw: dict[str, Any], key: str, ours: str, theirs: str,
+             initiator: bool, messages: frozenset[str]) -> SessionConfig:  # fmt: skip
+    version = str(raw.get("version", "4.4"))
+    if version not in VERSIONS:
+        raise r.fail(_join(key, "version"), 'must be "4.2" or "4.4"')
+    schedule_raw = r.table(raw, key, "schedule")
+    schedule = SessionSchedule(
+        r.clock_time(schedule_raw, _join(key, "schedule"), "start", "00:00"),
+        r.clock_time(schedule_raw, _join(key, "schedule"), "end", "00:00"),
+        r.flag(schedule_raw, _join(key, "schedule"), "reset_each_period", True),
+    )
+    return SessionConfig(
+        VERSIONS[version], ours, theirs, initiator=initiator,
+        heartbeat_interval=r.whole(raw, key, "heartbeat", 30, 1, 3600),
+        reset_on_logon=r.flag(raw, key, "reset_on_logon", False),
+        reset_on_logout=r.flag(raw, key, "reset_on_logout", False),
+        reset_on_disconnect=r.flag(raw, key, "reset_on_disconnect", False),
+        validate=r.flag(raw, key, "validate", True),
+        sending_time_tolerance=timedelta(
+            seconds=r.whole(raw, key, "sending_time_tolerance", 120, 1, 86_400)
+        ),
+        schedule=schedule, app_msg_types=messages,
+        username=r.optional_text(raw, key, "username"),
+    )  # fmt: skip
+
+
+def _client(r: _Reader, raw: dict[str, Any], key: str, ours: str) -> ClientSession:
+    comp_id = r.text(raw, key, "comp_id")
+    accounts = r.strings(raw, key, "accounts")
+    if not accounts:
+        raise r.fail(_join(key, "accounts"), "a client session needs at least one account")
+    session = _session(r, raw, key, r.text(raw, key, "sender_comp_id", ours), comp_id,
+                       False, CLIENT_MESSAGES)  # fmt: skip
+    return ClientSession(session, r.text(raw, key, "user", comp_id), accounts)
+
+
+def _venue(r: _Reader, raw: dict[str, Any], key: str, ours: str,
+           secrets_file: Path | None) -> VenueLink:  # fmt: skip
+    venue = r.text(raw, key, "venue")
+    session = _session(r, raw, key, r.text(raw, key, "sender_comp_id", ours),
+                       r.text(raw, key, "target_comp_id", venue), True, VENUE_MESSAGES)  # fmt: skip
+    mapping_raw = r.table(raw, key, "mapping")
+    mkey = _join(key, "mapping")
+    mapping = VenueMapping(
+        venue, r.whole(mapping_raw, mkey, "version", 1, 1, 10_000), session.begin_string,
+        send_account=r.flag(mapping_raw, mkey, "send_account", True),
+        handl_inst=mapping_raw.get("handl_inst", "1"),
+        ex_destination=r.optional_text(mapping_raw, mkey, "ex_destination"),
+    )  # fmt: skip
+    password = r.password(raw, key, secrets_file)
+    return VenueLink(
+        session, r.text(raw, key, "host", "127.0.0.1"), r.whole(raw, key, "port", 0, 1, 65535),
+        mapping, password,
+    )  # fmt: skip

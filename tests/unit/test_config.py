@@ -1,0 +1,136 @@
+"""Keel's configuration file: what it reads, and errors that name the file and the key."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from keel.config import ConfigError, load_config
+
+EXAMPLE = """
+[node]
+default_venue = "SIM"
+
+[[instruments]]
+symbol = "ACME"
+tick = "0.01"
+lot = "1"
+
+[[instruments]]
+symbol = "BOLT"
+tick = "0.05"
+lot = "100"
+currency = "EUR"
+
+[fix]
+listen_port = 9878
+secrets_file = "secrets.toml"
+
+[[fix.clients]]
+comp_id = "CLIENT1"
+version = "4.2"
+user = "alice"
+accounts = ["FUND-A", "FUND-B"]
+heartbeat = 10
+reset_on_logon = true
+
+[[fix.venues]]
+venue = "SIM"
+host = "127.0.0.1"
+port = 9880
+target_comp_id = "SIMX"
+username = "keel"
+password = { env = "KEEL_SIM_PASSWORD" }
+schedule = { start = "07:00", end = "21:00" }
+mapping = { version = 3, send_account = false }
+
+[[fix.venues]]
+venue = "BRKR"
+port = 9881
+password = { secret = "brkr" }
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "keel.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_the_example_file_gives_instruments_clients_and_venues(tmp_path: Path) -> None:
+    write(tmp_path, 'brkr = "s3cret"\n', "secrets.toml")
+    config = load_config(write(tmp_path, EXAMPLE), {"KEEL_SIM_PASSWORD": "hunter2"})
+    node = config.node
+    assert node.instruments["BOLT"].lot_size == Decimal(100)
+    assert node.instruments["BOLT"].currency == "EUR"
+    assert node.instruments["ACME"].price_precision == 2
+    (client,) = node.clients
+    assert client.config.begin_string == "FIX.4.2"
+    assert (client.config.sender_comp_id, client.config.target_comp_id) == ("KEEL", "CLIENT1")
+    assert client.accounts == frozenset({"FUND-A", "FUND-B"})
+    assert client.config.heartbeat_interval == 10
+    assert client.config.reset_on_logon is True
+    sim, brkr = node.venues
+    assert (sim.venue, sim.port, sim.session.target_comp_id) == ("SIM", 9880, "SIMX")
+    assert sim.mapping is not None
+    assert (sim.mapping.version, sim.mapping.send_account) == (3, False)
+    assert sim.password is not None
+    assert sim.password.reveal() == "hunter2"
+    assert brkr.password is not None
+    assert brkr.password.reveal() == "s3cret"
+    assert node.default_venue == "SIM"
+
+
+def test_a_password_never_shows_in_a_repr(tmp_path: Path) -> None:
+    write(tmp_path, 'brkr = "s3cret"\n', "secrets.toml")
+    config = load_config(write(tmp_path, EXAMPLE), {"KEEL_SIM_PASSWORD": "hunter2"})
+    shown = repr(config)
+    assert "hunter2" not in shown
+    assert "s3cret" not in shown
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('port = 9880', 'port = 70000'), "fix.venues[0].port: must be a whole number from 1"),
+        (('tick = "0.01"', "tick = 0.01"), "instruments[0].tick: write it as a string"),
+        (('comp_id = "CLIENT1"', 'comp_id = ""'), "fix.clients[0].comp_id: must be"),
+        (('version = "4.2"', 'version = "5.0"'), 'fix.clients[0].version: must be "4.2" or "4.4"'),
+        (('accounts = ["FUND-A", "FUND-B"]', "accounts = []"),
+         "fix.clients[0].accounts: a client session needs at least one account"),
+        (('password = { env = "KEEL_SIM_PASSWORD" }', 'password = "hunter2"'),
+         "fix.venues[0].password: a password never goes in this file"),
+        (('password = { env = "KEEL_SIM_PASSWORD" }', 'password = { env = "NOPE" }'),
+         "fix.venues[0].password: the environment variable NOPE is not set"),
+        (('password = { secret = "brkr" }', 'password = { secret = "other" }'),
+         "fix.venues[1].password: "),
+        (('default_venue = "SIM"', 'default_venue = "XYZ"'),
+         "node.default_venue: 'XYZ' is not one of fix.venues"),
+        (('start = "07:00"', 'start = "7 am"'), "fix.venues[0].schedule.start: must be a time"),
+        (('heartbeat = 10', 'heartbeat = "ten"'), "fix.clients[0].heartbeat: must be a whole"),
+    ],
+)  # fmt: skip
+def test_each_mistake_is_named_by_file_and_key(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    write(tmp_path, 'brkr = "s3cret"\n', "secrets.toml")
+    text = EXAMPLE.replace(*change)
+    assert text != EXAMPLE
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as raised:
+        load_config(path, {"KEEL_SIM_PASSWORD": "hunter2"})
+    assert str(raised.value).startswith(f"{path}: ")
+    assert message in str(raised.value)
+
+
+def test_a_file_that_is_not_toml_is_named_with_the_reason(tmp_path: Path) -> None:
+    path = write(tmp_path, "[node\n")
+    with pytest.raises(ConfigError, match=r"keel\.toml: not valid TOML"):
+        load_config(path, {})
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the configuration"):
+        load_config(tmp_path / "absent.toml", {})
