@@ -150,10 +150,18 @@ class FixConnection:
             actions = step(self._clock.now())
             callbacks, disconnect = await self._carry_out(actions)
         for message, poss_dup in callbacks:
-            if message is None:
-                await self._app.on_logon(self)
-            else:
-                await self._app.on_message(self, message, poss_dup)
+            try:
+                if message is None:
+                    await self._app.on_logon(self)
+                else:
+                    await self._app.on_message(self, message, poss_dup)
+            except Exception as e:
+                # The message was not taken: close, so that the peer sends it again after
+                # the next logon (its number is only durable once its input is committed).
+                what = "logon" if message is None else f"message {message.get_str(34)}"
+                log.exception("%s: the application failed on %s", self, what)
+                await self._close(f"the application failed on {what}: {e}")
+                return
         if disconnect is not None:
             await self._close(disconnect)
 
