@@ -48,6 +48,7 @@ class QuickFixPeer:
         begin_string: str = "FIX.4.4",
         heartbeat: int = 30,
         reset: bool = False,
+        extra: tuple[str, ...] = (),
     ) -> None:
         args = [
             sys.executable, str(PEER_SCRIPT), "--role", role, "--port", str(port),
@@ -56,6 +57,7 @@ class QuickFixPeer:
         ]  # fmt: skip
         if reset:
             args.append("--reset")
+        args.extend(extra)
         self._proc = subprocess.Popen(
             args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, bufsize=1,
@@ -114,6 +116,10 @@ class QuickFixPeer:
 
     def send(self, msg_type: str, fields: list[tuple[int, Any]]) -> None:
         self._command({"send": msg_type, "fields": [[tag, str(v)] for tag, v in fields]})
+
+    def burst(self, count: int, **options: object) -> None:
+        """Have the peer send ``count`` orders as fast as it can (see quickfix_peer.burst)."""
+        self._command({"burst": count, **options})
 
     def logout(self, text: str = "") -> None:
         self._command({"logout": text})

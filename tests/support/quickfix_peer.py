@@ -27,6 +27,7 @@ import argparse
 import json
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ _print_lock = threading.Lock()
 
 
 def emit(**event: Any) -> None:
+    event.setdefault("t", time.time())
     with _print_lock:
         sys.stdout.write(json.dumps(event) + "\n")
         sys.stdout.flush()
@@ -46,9 +48,14 @@ def text_of(message: Any) -> str:
 
 
 class Peer(fix.Application):  # type: ignore[misc]
-    def __init__(self) -> None:
+    def __init__(self, auto_fill: bool = False, quiet: bool = False) -> None:
         super().__init__()
         self.session_id: Any = None
+        self.auto_fill = auto_fill
+        """Answer each NewOrderSingle at once with an ack and a full fill (a bare broker)."""
+        self.quiet = quiet
+        """Report only execution reports received, not every message (for benchmarks)."""
+        self.exec_ids = 0
 
     def onCreate(self, session_id: Any) -> None:  # noqa: N802
         self.session_id = session_id
@@ -60,6 +67,8 @@ class Peer(fix.Application):  # type: ignore[misc]
         emit(event="logout")
 
     def toAdmin(self, message: Any, session_id: Any) -> None:  # noqa: N802
+        if self.quiet:
+            return
         try:
             msg_type = fix.MsgType()
             message.getHeader().getField(msg_type)
@@ -68,6 +77,8 @@ class Peer(fix.Application):  # type: ignore[misc]
             emit(event="error", text=f"toAdmin: {e}")
 
     def fromAdmin(self, message: Any, session_id: Any) -> None:  # noqa: N802
+        if self.quiet:
+            return
         try:
             msg_type = fix.MsgType()
             message.getHeader().getField(msg_type)
@@ -76,6 +87,8 @@ class Peer(fix.Application):  # type: ignore[misc]
             emit(event="error", text=f"fromAdmin: {e}")
 
     def toApp(self, message: Any, session_id: Any) -> None:  # noqa: N802
+        if self.quiet:
+            return
         try:
             msg_type = fix.MsgType()
             message.getHeader().getField(msg_type)
@@ -87,9 +100,52 @@ class Peer(fix.Application):  # type: ignore[misc]
         try:
             msg_type = fix.MsgType()
             message.getHeader().getField(msg_type)
-            emit(event="app", msg_type=msg_type.getValue(), raw=text_of(message))
+            kind = msg_type.getValue()
+            if self.auto_fill and kind == "D":
+                self.fill(message, session_id)
+            if self.quiet:
+                if kind == "8":
+                    cl, exec_type = fix.ClOrdID(), fix.ExecType()
+                    message.getField(cl)
+                    message.getField(exec_type)
+                    emit(event="er", cl=cl.getValue(), exec_type=exec_type.getValue())
+                return
+            emit(event="app", msg_type=kind, raw=text_of(message))
         except Exception as e:
             emit(event="error", text=f"fromApp: {e}")
+
+    def fill(self, order: Any, session_id: Any) -> None:
+        """Acknowledge and fill a NewOrderSingle at its price (or 1 for a market order)."""
+        cl, side, qty = fix.ClOrdID(), fix.Side(), fix.OrderQty()
+        order.getField(cl)
+        order.getField(side)
+        order.getField(qty)
+        price = fix.Price()
+        px = 1.0
+        if order.isSetField(44):
+            order.getField(price)
+            px = price.getValue()
+        symbol = fix.Symbol()
+        order.getField(symbol)
+        for exec_type, status, cum in (("0", "0", 0), ("F", "2", qty.getValue())):
+            self.exec_ids += 1
+            report = fix.Message()
+            report.getHeader().setField(fix.MsgType("8"))
+            report.setField(fix.OrderID(f"QF-{cl.getValue()}"))
+            report.setField(fix.ClOrdID(cl.getValue()))
+            report.setField(fix.ExecID(f"QF-E{self.exec_ids}"))
+            report.setField(fix.ExecType(exec_type))
+            report.setField(fix.OrdStatus(status))
+            report.setField(symbol)
+            report.setField(side)
+            report.setField(fix.OrderQty(qty.getValue()))
+            report.setField(fix.LeavesQty(qty.getValue() - cum))
+            report.setField(fix.CumQty(cum))
+            report.setField(fix.AvgPx(px if cum else 0))
+            if cum:
+                report.setField(fix.LastQty(cum))
+                report.setField(fix.LastPx(px))
+            fix.Session.sendToTarget(report, session_id)
 
 
 def settings_text(args: argparse.Namespace) -> str:
@@ -129,6 +185,24 @@ def build(begin_string: str, msg_type: str, fields: list[list[Any]]) -> Any:
     return message
 
 
+def burst(app: Peer, begin_string: str, command: dict[str, Any]) -> None:
+    """Send ``burst`` NewOrderSingles as fast as QuickFIX takes them, buys and sells in
+    turn, each reported as {"event": "sent", "cl": ..., "t": ...}."""
+    prefix = command.get("prefix", "C")
+    for n in range(int(command["burst"])):
+        cl = f"{prefix}{n}"
+        buy = n % 2 == 0
+        fields = [
+            [11, cl], [1, command.get("account", "FUND-A")], [55, command.get("symbol", "ACME")],
+            [54, "1" if buy else "2"], [60, time.strftime("%Y%m%d-%H:%M:%S", time.gmtime())],
+            [38, str(command.get("qty", 1))], [40, "2"],
+            [44, command["buy_price"] if buy else command["sell_price"]], [59, "0"],
+        ]
+        sent_at = time.time()
+        fix.Session.sendToTarget(build(begin_string, "D", fields), app.session_id)
+        emit(event="sent", cl=cl, t=sent_at)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--role", choices=["initiator", "acceptor"], required=True)
@@ -139,12 +213,14 @@ def main() -> int:
     parser.add_argument("--store", required=True)
     parser.add_argument("--heartbeat", type=int, default=30)
     parser.add_argument("--reset", action="store_true")
+    parser.add_argument("--auto-fill", action="store_true", help="ack and fill every order")
+    parser.add_argument("--quiet", action="store_true", help="report only execution reports")
     args = parser.parse_args()
     Path(args.store).mkdir(parents=True, exist_ok=True)
     cfg = Path(args.store) / "peer.cfg"
     cfg.write_text(settings_text(args))
     settings = fix.SessionSettings(str(cfg))
-    app = Peer()
+    app = Peer(auto_fill=args.auto_fill, quiet=args.quiet)
     store = fix.FileStoreFactory(settings)
     logs = fix.ScreenLogFactory(False, False, False)
     if args.role == "initiator":
@@ -160,6 +236,8 @@ def main() -> int:
                 message = build(args.begin_string, command["send"], command.get("fields", []))
                 ok = fix.Session.sendToTarget(message, app.session_id)
                 emit(event="sent", ok=bool(ok), msg_type=command["send"])
+            elif "burst" in command:
+                burst(app, args.begin_string, command)
             elif "logout" in command:
                 session = fix.Session.lookupSession(app.session_id)
                 session.logout(command["logout"])

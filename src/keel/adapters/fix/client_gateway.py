@@ -428,10 +428,12 @@ class FixClientGateway:
                 self._outbox.task_done()
 
     async def _send(self, connection: FixConnection, msg_type: str, fields: Fields) -> None:
+        """Number and keep the report now; it is written once durable, with the others
+        queued meanwhile (one commit for many reports)."""
         if msg_type == "8" and connection.session.config.begin_string == "FIX.4.2":
             fields = _fix42_report(fields)
         try:
-            await connection.send(msg_type, fields)
+            connection.send_nowait(msg_type, fields)
         except FixSessionError as e:
             log.warning("%s not sent: %s", msg_type, e)
 

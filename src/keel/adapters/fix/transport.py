@@ -32,6 +32,7 @@ from keel.adapters.fix.errors import FixError, GarbledMessageError
 from keel.adapters.fix.message import FixMessage
 from keel.adapters.fix.session import Session
 from keel.app.ports import Clock
+from keel.domain.errors import KeelError
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,9 @@ class FixConnection:
         self._closed = asyncio.Event()
         self._lock = asyncio.Lock()
         self.close_reason = ""
+        self._unsent: list[bytes] = []
+        """Messages numbered and kept, waiting to be durable before they are written."""
+        self._writing: asyncio.Task[None] | None = None
         self.was_logged_on = False
         """Whether the session reached ACTIVE on this connection (the initiator's backoff
         starts again from its shortest delay after such a connection)."""
@@ -114,12 +118,45 @@ class FixConnection:
         return self.close_reason
 
     async def send(self, msg_type: str, body: Sequence[tuple[int, FieldValue]]) -> int:
-        """Send an application message; return its MsgSeqNum."""
-        async with self._lock:
-            actions = self.session.send(msg_type, body, self._clock.now())
-            await self._carry_out(actions)
+        """Send an application message and return its MsgSeqNum once it is written."""
+        seq = self.send_nowait(msg_type, body)
+        task = self._writing
+        if task is not None:
+            await asyncio.shield(task)
+        return seq
+
+    def send_nowait(self, msg_type: str, body: Sequence[tuple[int, FieldValue]]) -> int:
+        """Number and keep an application message now, and write it as soon as it is
+        durable; messages sent together share one commit. Raise ``FixSessionError`` when
+        the session is not logged on."""
+        actions = self.session.send(msg_type, body, self._clock.now())
+        self._queue_sends(actions)
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.ensure_future(self._write_pending())
         sent = next(a for a in actions if isinstance(a, Send))
         return sent.seq
+
+    async def _write_pending(self) -> None:
+        async with self._lock:
+            await self._write_out()
+
+    def _queue_sends(self, actions: list[Action]) -> None:
+        """Queue a step's messages for the wire, in the order the session numbered them."""
+        self._unsent.extend(a.raw for a in actions if isinstance(a, Send))
+
+    async def _write_out(self) -> None:
+        """Write the queued messages once they are durable (under the lock)."""
+        while self._unsent and not self._closed.is_set():
+            count = len(self._unsent)
+            try:
+                await self.session.store.flush()  # nothing leaves before it is durable
+            except KeelError as e:
+                log.error("%s: sent messages could not be kept: %s", self, e)
+                await self._close(f"cannot keep sent messages: {e}")
+                return
+            ready, self._unsent = self._unsent[:count], self._unsent[count:]
+            self._writer.writelines(ready)
+            await self._drain()
 
     async def logout(self, text: str = "") -> None:
         """Start the Logout handshake; the connection closes when it completes."""
@@ -148,7 +185,9 @@ class FixConnection:
             if self._closed.is_set():
                 return
             actions = step(self._clock.now())
-            callbacks, disconnect = await self._carry_out(actions)
+            self._queue_sends(actions)
+            await self._write_out()
+            callbacks, disconnect = self._carry_out(actions)
         for message, poss_dup in callbacks:
             try:
                 if message is None:
@@ -165,20 +204,14 @@ class FixConnection:
         if disconnect is not None:
             await self._close(disconnect)
 
-    async def _carry_out(
+    def _carry_out(
         self, actions: list[Action]
     ) -> tuple[list[tuple[FixMessage | None, bool]], str | None]:
-        """Write the session's bytes and log its changes; return what is for the
-        application (``None`` for a logon) and the reason to disconnect, if any."""
+        """Log the session's changes; return what is for the application (``None`` for a
+        logon) and the reason to disconnect, if any. Its messages are written already."""
         callbacks: list[tuple[FixMessage | None, bool]] = []
-        wrote = False
-        if any(isinstance(a, Send) for a in actions):
-            await self.session.store.flush()  # nothing leaves before it is durable
         for action in actions:
             match action:
-                case Send(raw=raw):
-                    self._writer.write(raw)
-                    wrote = True
                 case Deliver(message=message, poss_dup=poss_dup):
                     callbacks.append((message, poss_dup))
                 case StateChanged(state=state, reason=reason):
@@ -189,11 +222,9 @@ class FixConnection:
                 case Ignored(reason=reason):
                     log.warning("%s: %s", self.session.config.session_id, reason)
                 case Disconnect(reason=reason):
-                    if wrote:
-                        await self._drain()
                     return callbacks, reason
-        if wrote:
-            await self._drain()
+                case _:
+                    pass
         return callbacks, None
 
     async def _drain(self) -> None:

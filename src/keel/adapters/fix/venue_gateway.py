@@ -214,8 +214,10 @@ class FixVenueGateway:
         return connection
 
     async def _send(self, connection: FixConnection, msg_type: str, body: Fields) -> None:
+        """Number and keep the message now; it is written once durable, together with
+        whatever else is sent in the meantime (one commit for a burst of orders)."""
         try:
-            await connection.send(msg_type, body)
+            connection.send_nowait(msg_type, body)
         except FixSessionError as e:  # logged out between the check and the write
             raise VenueUnavailableError(str(e)) from e
 

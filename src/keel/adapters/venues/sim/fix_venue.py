@@ -156,7 +156,7 @@ class SimFixVenue:
                     continue
                 await self._send(session_id, report, self._echoes.get(report.cl_ord_id), now)
                 count += 1
-            if self.venue.disconnect_due(now):
+            if self.venue.disconnect_due(self._now()):  # sends above may have let time move on
                 await self._cut()
             for session_id, report, echo in answers:
                 await self._send(session_id, report, echo, now)

@@ -1,0 +1,190 @@
+"""Orders per second and round-trip latency over FIX: a client's NewOrderSingle in, its fill
+ExecutionReport back.
+
+1. Baseline, QuickFIX to QuickFIX: a QuickFIX initiator (the client) straight to a QuickFIX
+   acceptor that acknowledges and fills every order at once. Two processes.
+2. Keel, durable: the same QuickFIX client -> Keel's acceptor -> intake -> sequencer
+   (SQLite, synchronous=FULL: every input committed before anything leaves) -> Keel's venue
+   initiator -> the simulated venue (``keel venue-sim``, its own process) -> back the same
+   way. Keel runs in this process.
+
+Each run sends ``--orders`` orders (buys and sells in turn, one share each, marketable) as
+fast as the client can, after a warm-up. Figures: orders/s from the first send to the last
+fill report, and p50/p99 of each order's time from send to fill report (both taken in the
+client's process). Target: Keel's durable round trip at least as many orders/s as the bare
+QuickFIX pair.
+
+Rerun: ``make bench`` or ``.venv/bin/python bench/fix_roundtrip.py [--orders N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from keel.adapters.clock import SystemClock
+from keel.adapters.fix.client_gateway import ClientSession
+from keel.adapters.fix.config import SessionConfig
+from keel.adapters.store.sqlite import SqliteStore
+from keel.domain.ids import InstrumentId
+from keel.domain.instruments import Instrument
+from keel.node import CLIENT_MESSAGES, VENUE_MESSAGES, Node, NodeConfig, VenueLink
+from support.quickfix_driver import QuickFixPeer
+
+ACME = Instrument(InstrumentId("ACME"), "ACME", Decimal("0.01"), Decimal(1), Decimal(1), 2)
+BUY_AT, SELL_AT = "150.00", "50.00"
+"""Limits far through the simulated market (ACME near 100): every order fills at once."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _filled(event: dict[str, object], prefix: str) -> bool:
+    return (
+        event["event"] == "er"
+        and event.get("exec_type") in ("F", "2")
+        and str(event["cl"]).startswith(prefix)
+    )
+
+
+def measure(
+    client: QuickFixPeer, orders: int, prefix: str, timeout: float
+) -> tuple[float, list[float]]:
+    """Send ``orders`` orders through ``client``; return (orders/s, latencies in ms)."""
+    client.count(lambda _e: False)  # take in what has arrived so far
+    start = len(client.events)
+    client.burst(orders, prefix=prefix, buy_price=BUY_AT, sell_price=SELL_AT)
+    deadline = time.monotonic() + timeout
+    while True:
+        client.count(lambda _e: False)
+        if sum(1 for e in client.events[start:] if _filled(e, prefix)) >= orders:
+            break
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{prefix}: not every order filled within {timeout} s")
+        time.sleep(0.05)
+    events = client.events[start:]
+    sent = {str(e["cl"]): float(e["t"]) for e in events
+            if e["event"] == "sent" and str(e["cl"]).startswith(prefix)}  # fmt: skip
+    done: dict[str, float] = {}
+    for e in events:
+        if _filled(e, prefix):
+            done.setdefault(str(e["cl"]), float(e["t"]))
+    latencies = [(done[cl] - t) * 1000 for cl, t in sent.items() if cl in done]
+    elapsed = max(done.values()) - min(sent.values())
+    return len(done) / elapsed, latencies
+
+
+def report(name: str, rate: float, latencies: list[float]) -> None:
+    ordered = sorted(latencies)
+    p50 = statistics.median(ordered)
+    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    print(f"{name:<34} {rate:>9,.0f} orders/s   p50 {p50:8.2f} ms   p99 {p99:8.2f} ms")
+
+
+def baseline(tmp: Path, orders: int, warmup: int) -> float:
+    port = free_port()
+    broker = QuickFixPeer(role="acceptor", port=port, sender="BROKER", target="CLIENT",
+                          store=tmp / "qf-broker", extra=("--auto-fill", "--quiet"))  # fmt: skip
+    client = QuickFixPeer(role="initiator", port=port, sender="CLIENT", target="BROKER",
+                          store=tmp / "qf-client", extra=("--quiet",))  # fmt: skip
+    try:
+        client.wait_for(lambda e: e["event"] == "logon", 20)
+        measure(client, warmup, "W", 60)
+        rate, latencies = measure(client, orders, "Q", 120)
+        report("QuickFIX -> QuickFIX (bare)", rate, latencies)
+        return rate
+    finally:
+        client.stop()
+        broker.stop()
+
+
+async def keel(tmp: Path, orders: int, warmup: int) -> float:
+    venue_port = free_port()
+    venue_log = tmp / "venue-sim.log"
+    with venue_log.open("w") as log_file:
+        venue = subprocess.Popen(
+            [sys.executable, "-m", "keel.cli.venue_sim", "--port", str(venue_port),
+             "--sender", "SIM", "--target", "KEEL", "--tick-ms", "20"],
+            stdout=log_file, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+    while "listening" not in venue_log.read_text():
+        if venue.poll() is not None:
+            raise SystemExit(f"venue-sim did not start: {venue_log.read_text()[-2000:]}")
+        await asyncio.sleep(0.05)
+    store = SqliteStore(tmp / "keel.db")
+    store.migrate()
+    config = NodeConfig(
+        instruments={"ACME": ACME},
+        clients=[ClientSession(SessionConfig("FIX.4.4", "KEEL", "CLIENT", initiator=False,
+                                             app_msg_types=CLIENT_MESSAGES),
+                               "bench", frozenset({"FUND-A"}))],
+        venues=[VenueLink(SessionConfig("FIX.4.4", "KEEL", "SIM", initiator=True,
+                                        app_msg_types=VENUE_MESSAGES),
+                          "127.0.0.1", venue_port)],
+        default_venue="SIM",
+    )  # fmt: skip
+    node = Node(store, SystemClock(), config)
+    await node.start()
+    client = await asyncio.to_thread(
+        QuickFixPeer, role="initiator", port=node.client_port, sender="CLIENT", target="KEEL",
+        store=tmp / "keel-client", extra=("--quiet",),
+    )  # fmt: skip
+    try:
+        await asyncio.to_thread(client.wait_for, lambda e: e["event"] == "logon", 20)
+        while node.venues["SIM"].connection is None:
+            await asyncio.sleep(0.05)
+        try:
+            await asyncio.to_thread(measure, client, warmup, "W", 120)
+            rate, latencies = await asyncio.to_thread(measure, client, orders, "K", 300)
+        except SystemExit:
+            print(f"venue-sim's last words: {venue_log.read_text()[-3000:]}")
+            raise
+        report("Keel, durable (SQLite FULL)", rate, latencies)
+        print(f"{'':<34} {node.sequencer.batches:,} commits for "
+              f"{node.sequencer.committed_inputs:,} inputs; "
+              f"{node.journal.groups:,} FIX journal commits")  # fmt: skip
+        return rate
+    finally:
+        await asyncio.to_thread(client.stop)
+        await node.stop()
+        store.close()
+        venue.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            venue.wait(timeout=10)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=2_000)
+    parser.add_argument("--warmup", type=int, default=200)
+    args = parser.parse_args()
+    print(f"python {platform.python_version()}, {platform.machine()}, "
+          f"{args.orders:,} orders after {args.warmup} warm-up, FIX 4.4 over loopback")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        base = baseline(Path(tmp), args.orders, args.warmup)
+        ours = asyncio.run(keel(Path(tmp), args.orders, args.warmup))
+    print(f"ratio Keel / QuickFIX pair: {ours / base:.2f}  "
+          f"target >= 1.00: {'PASS' if ours >= base else 'FAIL'}  "
+          f"({time.perf_counter() - start:.0f} s)")  # fmt: skip
+    print("rerun: make bench, or .venv/bin/python bench/fix_roundtrip.py --orders N")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
