@@ -193,10 +193,15 @@ def burst(app: Peer, begin_string: str, command: dict[str, Any]) -> None:
         cl = f"{prefix}{n}"
         buy = n % 2 == 0
         fields = [
-            [11, cl], [1, command.get("account", "FUND-A")], [55, command.get("symbol", "ACME")],
-            [54, "1" if buy else "2"], [60, time.strftime("%Y%m%d-%H:%M:%S", time.gmtime())],
-            [38, str(command.get("qty", 1))], [40, "2"],
-            [44, command["buy_price"] if buy else command["sell_price"]], [59, "0"],
+            [11, cl],
+            [1, command.get("account", "FUND-A")],
+            [55, command.get("symbol", "ACME")],
+            [54, "1" if buy else "2"],
+            [60, time.strftime("%Y%m%d-%H:%M:%S", time.gmtime())],
+            [38, str(command.get("qty", 1))],
+            [40, "2"],
+            [44, command["buy_price"] if buy else command["sell_price"]],
+            [59, "0"],
         ]
         sent_at = time.time()
         fix.Session.sendToTarget(build(begin_string, "D", fields), app.session_id)

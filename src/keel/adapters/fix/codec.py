@@ -1,35 +1,41 @@
 """FIX tag=value bytes: ``parse`` one message, ``encode`` one, and ``Framer`` for a stream.
 
-``parse`` is on the hot path (every execution report from every venue), so the common case
-is done by a few whole-message C-level operations instead of a Python loop per field:
+``parse`` is on the hot path (every execution report from every venue). It works by
+*layout*, the sequence of tags: a venue sends a handful of layouts per message type (its
+partial fills all carry the same tags), so most messages are of a layout already seen.
 
-1. ``translate`` turns every ``=`` into SOH, and one ``split`` gives tag, value, tag, value...
-   This is only right when each field has exactly one ``=``; a second ``translate`` keeps
-   just the separators, which must alternate ``=``, SOH, ``=``, SOH... (a value holding
-   ``=`` is legal FIX, and goes to the slow path).
-2. A table of tag numbers turns tag bytes into ints and rejects anything that is not a
-   plain tag number. Length tags of data fields (93, 95, ...) are not in the table, so a
-   message with a data field, whose value may hold SOH and ``=``, never takes this path.
-3. Tag bytes become ints once per *layout* (the sequence of tags), not per message: the
-   tags joined by SOH are looked up in a bounded dict of layouts seen, and a venue repeats
-   a few layouts. Every message of a layout shares one tags tuple.
-4. The CheckSum is a byte sum modulo 256. Summing in Python costs ~10 ns a byte; zlib's
-   Adler-32 keeps ``1 + the byte sum`` (modulo 65521) in its low 16 bits, so the sum is
-   taken in C, in one call for a message of up to 515 ASCII bytes.
+1. A layout seen before has a compiled pattern: its tags as literals, each value
+   ``[^SOH]+``, BeginString, BodyLength and CheckSum around them. One ``fullmatch`` checks
+   the whole structure and cuts out every value; BodyLength and CheckSum are then compared.
+   The candidates are found by MsgType; a message that fits none goes on to 2.
+2. A layout not seen yet: ``replace`` turns every ``=`` into SOH and one ``split`` gives
+   tag, value, tag, value... That is only right when each field has exactly one ``=``, so
+   a ``translate`` keeps just the separators, which must alternate ``=``, SOH, ``=``,
+   SOH (a value holding ``=`` is legal FIX and goes on to 3). A table of tag numbers turns
+   the tag bytes into ints and refuses anything else, data fields' length tags included
+   (a data value may hold SOH and ``=``). The layout is learnt for 1.
+3. Anything else is parsed field by field by ``_parse_slowly``, which reads data fields by
+   their length and names exactly what is wrong.
 
-Anything the fast path does not accept is parsed again by ``_parse_slowly``, field by field,
-which handles data fields and names exactly what is wrong. The fast path may only accept what
-the slow path accepts; tests check the two agree.
+1 and 2 may only accept what 3 accepts, and give the same message; tests drive random and
+broken messages through all three. Layouts and patterns are remembered within bounds, so a
+peer sending ever new layouts costs time, not memory.
+
+The CheckSum is a byte sum modulo 256. Summing in Python costs ~10 ns a byte; zlib's
+Adler-32 keeps ``1 + the byte sum`` (modulo 65521) in its low 16 bits, so the sum is taken
+in C, in one call for a message of up to 515 ASCII bytes.
 """
 
 from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
+from keel.adapters.fix import tags as t
 from keel.adapters.fix.errors import FixFieldError, GarbledMessageError, SessionRejectReason
 from keel.adapters.fix.message import SOH, FixMessage
 
@@ -62,7 +68,6 @@ _TAG_NUMBERS: dict[bytes, int] = {
     b"%d" % number: number for number in range(1, 10_000) if number not in DATA_FIELDS
 }
 """Tag bytes -> tag for the fast path: 1-9999 in canonical form, data length tags left out."""
-_EQUALS_TO_SOH = bytes.maketrans(b"=", SOH)
 _NOT_SEPARATORS = bytes(byte for byte in range(256) if byte not in b"=\x01")
 _SEPARATOR_PAIRS = b"=\x01" * 4096
 """The separators of up to 4096 well-formed fields; longer messages take the slow path."""
@@ -73,8 +78,29 @@ _BEGIN_STRINGS = {b"FIX.4.2": "FIX.4.2", b"FIX.4.4": "FIX.4.4"}
 _LAYOUTS: dict[bytes, tuple[int, ...]] = {}
 """Tag layouts seen (tag bytes joined by SOH) -> their tags: a venue repeats a few layouts,
 so converting each message's tags costs one join and one dict lookup."""
-_MAX_LAYOUTS = 4096
+_MAX_LAYOUTS = 1024
+
+
+class _Layout(NamedTuple):
+    """A layout seen, and the compiled pattern of its messages, one group per value."""
+
+    tags: tuple[int, ...]
+    match: Callable[[bytes], re.Match[bytes] | None]
+
+
+_PATTERNS: dict[bytes, list[_Layout]] = {}
+"""MsgType -> the layouts seen with it, the one seen last first."""
+_MAX_PATTERNS_PER_TYPE = 8
+_MAX_MSG_TYPES = 64
 _adler32 = zlib.adler32
+_new_message = object.__new__
+_ADLER_EXACT = 256
+"""Bytes Adler-32 sums exactly whatever their values: 256 x 255 + 1 < 65521."""
+_ADLER_EXACT_ASCII = 515
+"""ASCII bytes Adler-32 sums exactly: 515 x 127 + 1 < 65521."""
+_TRAILER_SIZE = 7  # "10=ddd" and its SOH
+_FEWEST_PARTS = 9  # 8, 9, 35 and 10, each a tag and a value, and the empty tail
+_HEADER_ROOM = 88  # BeginString and BodyLength fields, at most, before giving up on them
 
 
 def parse(raw: bytes) -> FixMessage:
@@ -86,41 +112,82 @@ def parse(raw: bytes) -> FixMessage:
     raises ``FixFieldError`` with 373=0, an empty value 373=4. Nothing else about the fields
     is checked here: that is ``DataDictionary.validate``'s job.
     """
-    parts = raw.translate(_EQUALS_TO_SOH).split(SOH)
-    try:
-        begin_string, length, end = parts[1], parts[3], len(raw) - 7
-        if (
-            parts[4] == b"35"
-            and parts[-3] == b"10"
-            and parts[0] == b"8"
-            and parts[2] == b"9"
-            and not parts[-1]
-            and begin_string
-            # canonical digits only: anything else is left to the slow path to judge
-            and length == b"%d" % (end - len(begin_string) - len(length) - 6)
-            and parts[-2] == b"%03d" % checksum_of(raw, end)
-            # every field has one "=" then one SOH, so the split is tag, value, tag, ...
-            and _SEPARATOR_PAIRS.startswith(raw.translate(None, _NOT_SEPARATORS))
-        ):
-            tag_parts = parts[4:-3:2]
-            layout = SOH.join(tag_parts)
-            tags = _LAYOUTS.get(layout)
-            if tags is None:
-                tags = _learn_layout(layout, tag_parts)
-            values = parts[5:-3:2]
-            if all(values):
-                return FixMessage.from_columns(
-                    _BEGIN_STRINGS.get(begin_string) or begin_string.decode("latin-1"),
-                    tags,
-                    values,
-                    raw,
-                )
-    except (IndexError, KeyError):
-        pass
-    return _parse_slowly(raw)
+    at = raw.find(b"\x0135=")
+    layouts = _PATTERNS.get(raw[at + 4 : raw.find(SOH, at + 4)]) if at > 0 else None
+    if layouts:
+        for layout in layouts:
+            found = layout.match(raw)
+            if found is None:
+                continue
+            values = found.groups()
+            begin_string, length, end = values[0], values[1], len(raw) - 7
+            if end <= _ADLER_EXACT or (end <= _ADLER_EXACT_ASCII and raw.isascii()):
+                checksum = (_adler32(raw[:end]) - 1) & 0xFF  # checksum_of's common case
+            else:
+                checksum = checksum_of(raw, end)
+            # the pattern saw digits in both: only their numbers are left to compare
+            if (
+                int(values[-1]) != checksum
+                or int(length) != end - len(begin_string) - len(length) - 6
+            ):
+                return _parse_slowly(raw)
+            if layout is not layouts[0]:  # the layout seen last is tried first
+                index = layouts.index(layout)  # a swap, so the list always holds them all
+                layouts[0], layouts[index] = layout, layouts[0]
+            # FixMessage.from_columns, inlined: a call costs more than the stores here
+            message = _new_message(FixMessage)
+            text = _BEGIN_STRINGS.get(begin_string)
+            message.begin_string = text or begin_string.decode("latin-1")
+            message.raw = raw
+            message._fields = None
+            message._tags = layout.tags
+            message._values = values[2:-1]
+            return message
+    return _parse_split(raw)
 
 
-def _learn_layout(layout: bytes, tag_parts: list[bytes]) -> tuple[int, ...]:
+def _parse_split(raw: bytes) -> FixMessage:
+    """Parse a message of a layout not seen yet; learn the layout for the next ones."""
+    parts = raw.replace(b"=", SOH).split(SOH)
+    if len(parts) < _FEWEST_PARTS:
+        return _parse_slowly(raw)
+    begin_string, length, end = parts[1], parts[3], len(raw) - 7  # 7: "10=ddd" and SOH
+    if not (
+        parts[4] == b"35"
+        and parts[-3] == b"10"
+        and parts[0] == b"8"
+        and parts[2] == b"9"
+        and not parts[-1]
+        and begin_string
+        # canonical digits only: anything else is left to the slow path to judge
+        and length == b"%d" % (end - len(begin_string) - len(length) - 6)
+    ):
+        return _parse_slowly(raw)
+    if end <= _ADLER_EXACT or (end <= _ADLER_EXACT_ASCII and raw.isascii()):
+        checksum = (_adler32(raw[:end]) - 1) & 0xFF  # checksum_of's common case, inlined
+    else:
+        checksum = checksum_of(raw, end)
+    # the CheckSum, and every field having one "=" then one SOH: tag, value, tag, value...
+    if parts[-2] != b"%03d" % checksum or not _SEPARATOR_PAIRS.startswith(
+        raw.translate(None, _NOT_SEPARATORS)
+    ):
+        return _parse_slowly(raw)
+    tags = _LAYOUTS.get(SOH.join(parts[4:-3:2]))
+    if tags is None:
+        try:
+            tags = _learn_layout(parts[4:-3:2])
+        except KeyError:
+            return _parse_slowly(raw)
+    values = parts[5:-3:2]
+    if not all(values):
+        return _parse_slowly(raw)
+    _learn_pattern(values[0], tags)
+    return FixMessage.from_columns(
+        _BEGIN_STRINGS.get(begin_string) or begin_string.decode("latin-1"), tags, values, raw
+    )
+
+
+def _learn_layout(tag_parts: list[bytes]) -> tuple[int, ...]:
     """Turn a layout's tag bytes into tags, and remember them while there is room.
 
     KeyError if one is not a plain tag number (or is a data field's length: those
@@ -128,8 +195,21 @@ def _learn_layout(layout: bytes, tag_parts: list[bytes]) -> tuple[int, ...]:
     """
     tags = tuple(map(_TAG_NUMBERS.__getitem__, tag_parts))
     if len(_LAYOUTS) < _MAX_LAYOUTS:
-        _LAYOUTS[layout] = tags
+        _LAYOUTS[SOH.join(tag_parts)] = tags
     return tags
+
+
+def _learn_pattern(msg_type: bytes, tags: tuple[int, ...]) -> None:
+    """Compile a layout's pattern, which checks and cuts its next messages in one call."""
+    layouts = _PATTERNS.get(msg_type)
+    if layouts is None:
+        if len(_PATTERNS) >= _MAX_MSG_TYPES:
+            return
+        layouts = _PATTERNS.setdefault(msg_type, [])
+    if len(layouts) < _MAX_PATTERNS_PER_TYPE and all(seen.tags != tags for seen in layouts):
+        fields = b"".join(b"%d=([^\x01]+)\x01" % tag for tag in tags)
+        pattern = b"8=([^\x01]+)\x019=([0-9]+)\x01" + fields + b"10=([0-9]{3})\x01"
+        layouts.append(_Layout(tags, re.compile(pattern).fullmatch))
 
 
 def checksum_of(data: bytes, end: int) -> int:
@@ -137,11 +217,11 @@ def checksum_of(data: bytes, end: int) -> int:
     # Adler-32's low half is (1 + the byte sum) mod 65521, and its high half never reaches
     # the 8 bits kept: exact while the sum stays below 65520, i.e. up to 256 bytes of any
     # value or 515 bytes of ASCII (FIX is ASCII unless a Text carries latin-1).
-    if end <= 256 or (end <= 515 and data.isascii()):
+    if end <= _ADLER_EXACT or (end <= _ADLER_EXACT_ASCII and data.isascii()):
         return (_adler32(data[:end]) - 1) & 0xFF
     total = 0
-    for start in range(0, end, 256):
-        total += _adler32(data[start : min(start + 256, end)]) - 1
+    for start in range(0, end, _ADLER_EXACT):
+        total += _adler32(data[start : min(start + _ADLER_EXACT, end)]) - 1
     return total & 0xFF
 
 
@@ -152,7 +232,7 @@ def _parse_slowly(raw: bytes) -> FixMessage:
     begin_end = raw.find(SOH)
     if begin_end < 0:
         raise GarbledMessageError("no SOH-terminated tag=value field", raw)
-    if begin_end == 2:
+    if raw.startswith(b"8=\x01"):
         raise GarbledMessageError("BeginString (8) is empty", raw)
     if raw[begin_end + 1 : begin_end + 3] != b"9=":
         raise GarbledMessageError("BodyLength (9) is not the second field", raw)
@@ -162,7 +242,7 @@ def _parse_slowly(raw: bytes) -> FixMessage:
         raise GarbledMessageError(f"BodyLength {length!r} is not a number", raw)
     body_start = length_end + 1
     body_end = body_start + int(length)
-    trailer_at = len(raw) - 7
+    trailer_at = len(raw) - _TRAILER_SIZE
     if _TRAILER.fullmatch(raw, trailer_at - 1) is None:
         if _TRAILER.search(raw, body_start - 1) is not None:
             raise GarbledMessageError("CheckSum (10) is not the last field", raw)
@@ -178,9 +258,7 @@ def _parse_slowly(raw: bytes) -> FixMessage:
     if not raw.startswith(b"35=", body_start):
         raise GarbledMessageError("MsgType (35) is not the third field", raw)
     tags, values = _split_fields(raw, body_start, body_end)
-    return FixMessage.from_columns(
-        raw[2:begin_end].decode("latin-1"), tuple(tags), values, raw
-    )
+    return FixMessage.from_columns(raw[2:begin_end].decode("latin-1"), tuple(tags), values, raw)
 
 
 def _split_fields(raw: bytes, start: int, end: int) -> tuple[list[int], list[bytes]]:
@@ -196,31 +274,47 @@ def _split_fields(raw: bytes, start: int, end: int) -> tuple[list[int], list[byt
         tag_bytes = raw[at:equals]
         if not tag_bytes.isdigit() or tag_bytes.startswith(b"0"):
             raise _field_error(
-                raw, tags, values, None, f"{tag_bytes!r} is not a tag number",
+                raw,
+                tags,
+                values,
+                None,
+                f"{tag_bytes!r} is not a tag number",
                 SessionRejectReason.INVALID_TAG_NUMBER,
-            )  # fmt: skip
+            )
         tag = int(tag_bytes)
         size = data_lengths.pop(tag, None)
         if size is not None:
             delimiter = equals + 1 + size
             if delimiter >= end or raw[delimiter] != SOH[0]:
                 raise _field_error(
-                    raw, tags, values, tag, f"data is not {size} bytes long as its length says",
+                    raw,
+                    tags,
+                    values,
+                    tag,
+                    f"data is not {size} bytes long as its length says",
                     SessionRejectReason.INCORRECT_DATA_FORMAT_FOR_VALUE,
-                )  # fmt: skip
+                )
         value = raw[equals + 1 : delimiter]
         if not value:
             raise _field_error(
-                raw, tags, values, tag, "tag specified without a value",
+                raw,
+                tags,
+                values,
+                tag,
+                "tag specified without a value",
                 SessionRejectReason.TAG_SPECIFIED_WITHOUT_A_VALUE,
-            )  # fmt: skip
+            )
         data_tag = DATA_FIELDS.get(tag)
         if data_tag is not None:
             if not value.isdigit():
                 raise _field_error(
-                    raw, tags, values, tag, f"data length {value!r} is not a number",
+                    raw,
+                    tags,
+                    values,
+                    tag,
+                    f"data length {value!r} is not a number",
                     SessionRejectReason.INCORRECT_DATA_FORMAT_FOR_VALUE,
-                )  # fmt: skip
+                )
             data_lengths[data_tag] = int(value)
         tags.append(tag)
         values.append(value)
@@ -231,7 +325,7 @@ def _split_fields(raw: bytes, start: int, end: int) -> tuple[list[int], list[byt
 def _field_error(
     raw: bytes, tags: list[int], values: list[bytes], tag: int | None, reason: str, code: int
 ) -> FixFieldError:
-    msg_type = values[tags.index(35)].decode("latin-1") if 35 in tags else None
+    msg_type = values[tags.index(t.MSG_TYPE)].decode("latin-1") if t.MSG_TYPE in tags else None
     seq_num = _SEQ_NUM.search(raw)
     return FixFieldError(tag, reason, code, msg_type, int(seq_num[1]) if seq_num else None)
 
@@ -245,7 +339,7 @@ def encode(begin_string: str, fields: Sequence[tuple[int, FieldValue]]) -> bytes
     ``Y``/``N``; ``str`` as latin-1. A float is a ``TypeError`` (money is exact); an empty
     value, a naive datetime or an SOH outside a data field is a ``ValueError``.
     """
-    if not fields or fields[0][0] != 35:
+    if not fields or fields[0][0] != t.MSG_TYPE:
         raise ValueError("the fields must start with MsgType (35)")
     body = b"".join([b"%d=%b\x01" % (tag, _value_bytes(tag, value)) for tag, value in fields])
     message = b"8=%b\x019=%d\x01%b" % (begin_string.encode("ascii"), len(body), body)
@@ -281,7 +375,10 @@ def _value_bytes(tag: int, value: FieldValue) -> bytes:
     return encoded
 
 
-def format_utc(value: datetime, precision: int = 3) -> str:
+_SECONDS, _MILLISECONDS, _MICROSECONDS = 0, 3, 6
+
+
+def format_utc(value: datetime, precision: int = _MILLISECONDS) -> str:
     """Format an aware datetime as a FIX UTCTimestamp with 0, 3 or 6 fractional digits.
 
     The fraction is truncated, never rounded up into the next second or millisecond.
@@ -293,11 +390,11 @@ def format_utc(value: datetime, precision: int = 3) -> str:
         f"{moment.year:04d}{moment.month:02d}{moment.day:02d}-"
         f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
     )
-    if precision == 0:
+    if precision == _SECONDS:
         return text
-    if precision == 3:
+    if precision == _MILLISECONDS:
         return f"{text}.{moment.microsecond // 1000:03d}"
-    if precision == 6:
+    if precision == _MICROSECONDS:
         return f"{text}.{moment.microsecond:06d}"
     raise ValueError(f"precision {precision}: FIX timestamps carry 0, 3 or 6 digits here")
 
@@ -348,12 +445,13 @@ class Framer:
         begin_end = buffer.find(SOH, at, at + 64)
         length_end = buffer.find(SOH, begin_end + 1, begin_end + 24) if begin_end > 0 else -1
         if length_end < 0:
-            if size - at < 88:  # the two header fields may still be arriving
+            if size - at < _HEADER_ROOM:  # the two header fields may still be arriving
                 return at, None
             return self._garbled(buffer, at, "no BodyLength after BeginString")
-        if buffer[begin_end + 1 : begin_end + 3] != b"9=" or not buffer[
-            begin_end + 3 : length_end
-        ].isdigit():
+        if (
+            buffer[begin_end + 1 : begin_end + 3] != b"9="
+            or not buffer[begin_end + 3 : length_end].isdigit()
+        ):
             return self._garbled(buffer, at, "BodyLength (9) is not the second field")
         end = length_end + 1 + int(buffer[begin_end + 3 : length_end]) + 7
         if end - at > self._max:

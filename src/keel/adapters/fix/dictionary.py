@@ -28,6 +28,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from keel.adapters.fix import spec42, spec44
+from keel.adapters.fix import tags as t
 from keel.adapters.fix.codec import DATA_FIELDS
 from keel.adapters.fix.definitions import (
     FieldDef,
@@ -35,17 +36,10 @@ from keel.adapters.fix.definitions import (
     GroupDef,
     MessageDef,
     Section,
+    value_check,
 )
 from keel.adapters.fix.errors import FixError, FixFieldError, SessionRejectReason
-from keel.adapters.fix.message import (
-    DATE_FORMAT,
-    DECIMAL_FORMAT,
-    INT_FORMAT,
-    SOH,
-    TIME_FORMAT,
-    UTC_TIMESTAMP_FORMAT,
-    FixMessage,
-)
+from keel.adapters.fix.message import SOH, FixMessage
 from keel.adapters.fix.quickfix_xml import dictionary_xml
 
 __all__ = [
@@ -60,49 +54,10 @@ __all__ = [
 ]
 
 R = SessionRejectReason
+USER_DEFINED_TAGS_FROM = 5000
+"""FIX reserves tags 5000 and up for fields firms agree between themselves."""
 MAX_LAYOUTS = 256
 """Tag layouts remembered per message type; beyond that, messages take the slow path."""
-
-_T = FieldType
-_FORMATS: dict[FieldType, bytes | None] = {
-    _T.INT: INT_FORMAT,
-    _T.LENGTH: rb"\d+",
-    _T.SEQNUM: rb"\d+",
-    _T.NUMINGROUP: rb"\d+",
-    _T.TAGNUM: rb"[1-9]\d*",
-    _T.DAYOFMONTH: rb"0?[1-9]|[12]\d|3[01]",
-    _T.PRICE: DECIMAL_FORMAT,
-    _T.QTY: DECIMAL_FORMAT,
-    _T.AMT: DECIMAL_FORMAT,
-    _T.FLOAT: DECIMAL_FORMAT,
-    _T.PRICEOFFSET: DECIMAL_FORMAT,
-    _T.PERCENTAGE: DECIMAL_FORMAT,
-    _T.CHAR: rb"[^\x01]",
-    _T.BOOLEAN: rb"[YN]",
-    _T.STRING: None,
-    _T.MULTIPLEVALUESTRING: None,
-    _T.CURRENCY: None,
-    _T.EXCHANGE: None,
-    _T.COUNTRY: None,
-    _T.UTCTIMESTAMP: UTC_TIMESTAMP_FORMAT,
-    _T.UTCTIMEONLY: TIME_FORMAT,
-    _T.UTCDATEONLY: DATE_FORMAT,
-    _T.UTCDATE: DATE_FORMAT,
-    _T.LOCALMKTDATE: DATE_FORMAT,
-    _T.MONTHYEAR: rb"\d{4}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]|w[1-5])?",
-    _T.DATA: None,
-}
-"""Each type's format as a regex over the value's bytes. None: any non-empty value without
-SOH (any bytes at all for DATA, which its length field measures)."""
-
-
-class _Check(NamedTuple):
-    """How one field's value is checked."""
-
-    format: re.Pattern[bytes] | None
-    values: frozenset[bytes] | None
-    multiple: bool  # MULTIPLEVALUESTRING: space-separated values, each enumerated
-    pattern: bytes | None  # the whole check as one regex, for plans; None: nothing to check
 
 
 class _Plan(NamedTuple):
@@ -113,6 +68,12 @@ class _Plan(NamedTuple):
     match: Callable[[bytes], re.Match[bytes] | None]
 
 
+_HEADER, _BODY, _TRAILER = 0, 1, 2
+_SECTION_NAMES = ("header", "body", "trailer")
+_FRAMING = frozenset({8, 9, 10})
+Context = tuple[str | None, int | None]
+
+
 class _Rules:
     """One message type's precomputed sets, and the plans of the layouts seen so far.
 
@@ -120,20 +81,21 @@ class _Rules:
     by that tuple's id (no hashing of 30 ints); other tuples are found by value.
     """
 
-    __slots__ = ("body", "by_id", "groups", "plans", "required")
+    __slots__ = ("by_id", "groups", "plans", "required", "sections")
 
-    def __init__(self, definition: MessageDef, required: tuple[int, ...]) -> None:
-        self.body = frozenset(definition.fields)
+    def __init__(
+        self, definition: MessageDef, required: tuple[int, ...], header: Section, trailer: Section
+    ) -> None:
+        self.sections = {
+            **dict.fromkeys(definition.fields, _BODY),
+            **dict.fromkeys(trailer.fields, _TRAILER),
+            **dict.fromkeys(header.fields, _HEADER),
+        }
+        """Each tag allowed outside a group, and where: header, body or trailer."""
         self.groups = definition.groups
         self.required = required
         self.plans: dict[tuple[int, ...], _Plan] = {}
         self.by_id: dict[int, _Plan] = {}
-
-
-_HEADER, _BODY, _TRAILER = 0, 1, 2
-_SECTION_NAMES = ("header", "body", "trailer")
-_FRAMING = frozenset({8, 9, 10})
-Context = tuple[str | None, int | None]
 
 
 class DataDictionary:
@@ -161,11 +123,16 @@ class DataDictionary:
         self._messages = {definition.msg_type: definition for definition in messages}
         self._header_tags = frozenset(header.fields)
         self._trailer_tags = frozenset(trailer.fields)
-        self._unplannable = frozenset(
-            {tag for tag, f in self._fields.items() if f.type is _T.DATA} | DATA_FIELDS.keys()
+        self._data_tags = frozenset(
+            tag for tag, field in self._fields.items() if field.type is FieldType.DATA
         )
-        self._checks = {tag: _check_for(definition) for tag, definition in self._fields.items()}
-        reasons = self._fields[373].values if 373 in self._fields else None
+        self._unplannable = self._data_tags | DATA_FIELDS.keys()
+        self._checks = {tag: value_check(field) for tag, field in self._fields.items()}
+        reasons = (
+            self._fields[t.SESSION_REJECT_REASON].values
+            if t.SESSION_REJECT_REASON in self._fields
+            else None
+        )
         self._soh_reason = (
             R.NON_DATA_VALUE_INCLUDES_FIELD_DELIMITER
             if reasons is None or "17" in reasons
@@ -177,6 +144,8 @@ class DataDictionary:
             definition.msg_type.encode("latin-1"): _Rules(
                 definition,
                 (*head, *(t for t in definition.fields if t in definition.required), *tail),
+                header,
+                trailer,
             )
             for definition in self._messages.values()
         }
@@ -210,13 +179,16 @@ class DataDictionary:
         """Return a copy with other options: refuse user-defined tags (373=3), or keep a
         different number of layout plans (0 for none, as a benchmark's worst case)."""
         return DataDictionary(
-            self.begin_string, self._fields.values(), self.header, self.trailer,
+            self.begin_string,
+            self._fields.values(),
+            self.header,
+            self.trailer,
             self._messages.values(),
             allow_user_defined=(
                 self.allow_user_defined if allow_user_defined is None else allow_user_defined
             ),
             max_layouts=self.max_layouts if max_layouts is None else max_layouts,
-        )  # fmt: skip
+        )
 
     def validate(self, msg: FixMessage) -> None:
         """Check ``msg`` against this dictionary; raise ``FixFieldError`` at the first fault.
@@ -244,7 +216,7 @@ class DataDictionary:
             tags, values = msg.columns()
             if (
                 tags
-                and tags[0] == 35
+                and tags[0] == t.MSG_TYPE
                 and msg.begin_string == self.begin_string
                 and b"" not in values
                 and SOH not in b"".join(values)
@@ -259,22 +231,37 @@ class DataDictionary:
         self, begin_string: str, tags: tuple[int, ...], values: Sequence[bytes]
     ) -> None:
         seq_num = _seq_num(tags, values)
-        if 35 not in tags:
-            raise FixFieldError(35, "MsgType is missing", R.REQUIRED_TAG_MISSING, None, seq_num)
-        msg_type = values[tags.index(35)].decode("latin-1")
+        if t.MSG_TYPE not in tags:
+            raise FixFieldError(
+                t.MSG_TYPE, "MsgType is missing", R.REQUIRED_TAG_MISSING, None, seq_num
+            )
+        msg_type = values[tags.index(t.MSG_TYPE)].decode("latin-1")
         context: Context = (msg_type, seq_num)
         if begin_string != self.begin_string:
-            raise FixFieldError(8, f"BeginString {begin_string} is not {self.begin_string}",
-                                R.VALUE_IS_INCORRECT, *context)  # fmt: skip
-        if tags[0] != 35:
-            raise FixFieldError(35, "MsgType is not the third field",
-                                R.TAG_SPECIFIED_OUT_OF_REQUIRED_ORDER, *context)  # fmt: skip
+            raise FixFieldError(
+                8,
+                f"BeginString {begin_string} is not {self.begin_string}",
+                R.VALUE_IS_INCORRECT,
+                *context,
+            )
+        if tags[0] != t.MSG_TYPE:
+            raise FixFieldError(
+                t.MSG_TYPE,
+                "MsgType is not the third field",
+                R.TAG_SPECIFIED_OUT_OF_REQUIRED_ORDER,
+                *context,
+            )
         rules = self._rules.get(values[0])
         if rules is None:
-            raise FixFieldError(35, f"MsgType {msg_type!r} is not supported", R.INVALID_MSGTYPE,
-                                *context)  # fmt: skip
+            raise FixFieldError(
+                t.MSG_TYPE, f"MsgType {msg_type!r} is not supported", R.INVALID_MSGTYPE, *context
+            )
         counts = self._walk(rules, tags, values, context)
-        if len(rules.plans) < self.max_layouts and self._unplannable.isdisjoint(tags):
+        if (
+            tags not in rules.plans
+            and len(rules.plans) < self.max_layouts
+            and self._unplannable.isdisjoint(tags)
+        ):
             plan = self._plan(tags, counts)
             rules.plans[tags] = plan
             rules.by_id[id(tags)] = plan
@@ -287,35 +274,29 @@ class DataDictionary:
         counts: dict[int, int] = {}
         seen = set(_FRAMING)  # parse takes 8, 9 and 10 off: any other is a repeat
         data_lengths: dict[int, int] = {}
+        sections, groups, check = rules.sections, rules.groups, self._check
         where = _HEADER
         at = 0
         while at < len(tags):
             tag = tags[at]
-            if tag in self._header_tags:
-                section = _HEADER
-            elif tag in self._trailer_tags:
-                section = _TRAILER
-            elif tag in rules.body:
-                section = _BODY
-            elif tag in self._fields:
-                raise FixFieldError(tag, f"tag not defined for MsgType {context[0]!r}",
-                                    R.TAG_NOT_DEFINED_FOR_THIS_MESSAGE_TYPE, *context)  # fmt: skip
-            elif self.allow_user_defined and tag >= 5000:
-                section = _BODY
-            else:
-                raise FixFieldError(tag, "undefined tag", R.UNDEFINED_TAG, *context)
+            section = sections.get(tag)
+            if section is None:
+                section = self._unlisted(tag, context)
             if section < where:
                 raise FixFieldError(
-                    tag, f"{_SECTION_NAMES[section]} field after the {_SECTION_NAMES[where]}",
-                    R.TAG_SPECIFIED_OUT_OF_REQUIRED_ORDER, *context,
-                )  # fmt: skip
+                    tag,
+                    f"{_SECTION_NAMES[section]} field after the {_SECTION_NAMES[where]}",
+                    R.TAG_SPECIFIED_OUT_OF_REQUIRED_ORDER,
+                    *context,
+                )
             where = section
             if tag in seen:
-                raise FixFieldError(tag, "tag appears more than once",
-                                    R.TAG_APPEARS_MORE_THAN_ONCE, *context)  # fmt: skip
+                raise FixFieldError(
+                    tag, "tag appears more than once", R.TAG_APPEARS_MORE_THAN_ONCE, *context
+                )
             seen.add(tag)
-            self._check(tag, values[at], data_lengths, context)
-            nested = rules.groups.get(tag)
+            check(tag, values[at], data_lengths, context)
+            nested = groups.get(tag)
             if nested is None:
                 at += 1
             else:
@@ -324,6 +305,20 @@ class DataDictionary:
             if tag not in seen:
                 raise FixFieldError(tag, "required tag missing", R.REQUIRED_TAG_MISSING, *context)
         return counts
+
+    def _unlisted(self, tag: int, context: Context) -> int:
+        """Place a tag the message type does not list: a user-defined one goes in the body;
+        any other is refused, as undefined (373=3) or not for this MsgType (373=2)."""
+        if tag in self._fields:
+            raise FixFieldError(
+                tag,
+                f"tag not defined for MsgType {context[0]!r}",
+                R.TAG_NOT_DEFINED_FOR_THIS_MESSAGE_TYPE,
+                *context,
+            )
+        if self.allow_user_defined and tag >= USER_DEFINED_TAGS_FROM:
+            return _BODY
+        raise FixFieldError(tag, "undefined tag", R.UNDEFINED_TAG, *context)
 
     def _walk_group(
         self,
@@ -342,71 +337,92 @@ class DataDictionary:
         while end < len(tags) and tags[end] in members:
             if tags[end] != first:
                 raise FixFieldError(
-                    tags[end], f"group {definition.count_tag} instance does not start with "
-                    f"{first}", R.REPEATING_GROUP_FIELDS_OUT_OF_ORDER, *context,
-                )  # fmt: skip
+                    tags[end],
+                    f"group {definition.count_tag} instance does not start with {first}",
+                    R.REPEATING_GROUP_FIELDS_OUT_OF_ORDER,
+                    *context,
+                )
             instances += 1
             seen: set[int] = set()
             while True:
                 tag = tags[end]
                 if tag in seen:
-                    raise FixFieldError(tag, "tag appears more than once in a group instance",
-                                        R.TAG_APPEARS_MORE_THAN_ONCE, *context)  # fmt: skip
+                    raise FixFieldError(
+                        tag,
+                        "tag appears more than once in a group instance",
+                        R.TAG_APPEARS_MORE_THAN_ONCE,
+                        *context,
+                    )
                 seen.add(tag)
                 self._check(tag, values[end], data_lengths, context)
                 nested = definition.groups.get(tag)
                 if nested is None:
                     end += 1
                 else:
-                    end = self._walk_group(nested, tags, values, end, counts, data_lengths,
-                                           context)  # fmt: skip
+                    end = self._walk_group(nested, tags, values, end, counts, data_lengths, context)
                 if end >= len(tags) or tags[end] == first or tags[end] not in members:
                     break
             for tag in definition.fields:
                 if tag in definition.required and tag not in seen:
-                    raise FixFieldError(tag, f"required tag missing in group "
-                                        f"{definition.count_tag}", R.REQUIRED_TAG_MISSING,
-                                        *context)  # fmt: skip
+                    raise FixFieldError(
+                        tag,
+                        f"required tag missing in group {definition.count_tag}",
+                        R.REQUIRED_TAG_MISSING,
+                        *context,
+                    )
         if int(values[at]) != instances:
             raise FixFieldError(
                 definition.count_tag,
                 f"NumInGroup is {values[at].decode('latin-1')} but {instances} instances follow",
-                R.INCORRECT_NUMINGROUP_COUNT_FOR_REPEATING_GROUP, *context,
-            )  # fmt: skip
+                R.INCORRECT_NUMINGROUP_COUNT_FOR_REPEATING_GROUP,
+                *context,
+            )
         counts[at] = instances
         return end
 
-    def _check(self, tag: int, value: bytes, data_lengths: dict[int, int], context: Context) -> None:
+    def _check(
+        self, tag: int, value: bytes, data_lengths: dict[int, int], context: Context
+    ) -> None:
         """Check one value: present, its type's format, among the enumerated values."""
         if not value:
-            raise FixFieldError(tag, "tag specified without a value",
-                                R.TAG_SPECIFIED_WITHOUT_A_VALUE, *context)  # fmt: skip
+            raise FixFieldError(
+                tag, "tag specified without a value", R.TAG_SPECIFIED_WITHOUT_A_VALUE, *context
+            )
         check = self._checks.get(tag)
         if check is None:  # a user-defined tag: any value
             return
-        size = data_lengths.pop(tag, None)
-        if size is not None:  # a data field: any bytes, as many as its length field says
+        if data_lengths and tag in data_lengths:  # a data field: as many bytes as said
+            size = data_lengths.pop(tag)
             if size != len(value):
-                raise FixFieldError(tag, f"data is {len(value)} bytes, its length says {size}",
-                                    R.INCORRECT_DATA_FORMAT_FOR_VALUE, *context)  # fmt: skip
+                raise FixFieldError(
+                    tag,
+                    f"data is {len(value)} bytes, its length says {size}",
+                    R.INCORRECT_DATA_FORMAT_FOR_VALUE,
+                    *context,
+                )
             return
-        if SOH in value and self._fields[tag].type is not _T.DATA:
+        if SOH in value and tag not in self._data_tags:
             raise FixFieldError(tag, "value contains SOH", self._soh_reason, *context)
-        if check.format is not None and check.format.fullmatch(value) is None:
+        valid = check.valid
+        if valid is not None and not valid(value):
             raise FixFieldError(
-                tag, f"{value.decode('latin-1')!r} is not a valid {self._fields[tag].type}",
-                R.INCORRECT_DATA_FORMAT_FOR_VALUE, *context,
-            )  # fmt: skip
-        if check.values is not None:
+                tag,
+                f"{value.decode('latin-1')!r} is not a valid {self._fields[tag].type}",
+                R.INCORRECT_DATA_FORMAT_FOR_VALUE,
+                *context,
+            )
+        enumerated = check.values
+        if enumerated is not None:
             for token in value.split(b" ") if check.multiple else (value,):
-                if token not in check.values:
+                if token not in enumerated:
                     raise FixFieldError(
-                        tag, f"{token.decode('latin-1')!r} is not a value of "
-                        f"{self._fields[tag].name}", R.VALUE_IS_INCORRECT, *context,
-                    )  # fmt: skip
-        data_tag = DATA_FIELDS.get(tag)
-        if data_tag is not None:
-            data_lengths[data_tag] = int(value)
+                        tag,
+                        f"{token.decode('latin-1')!r} is not a value of {self._fields[tag].name}",
+                        R.VALUE_IS_INCORRECT,
+                        *context,
+                    )
+        if tag in DATA_FIELDS:
+            data_lengths[DATA_FIELDS[tag]] = int(value)
 
     def _plan(self, tags: tuple[int, ...], counts: dict[int, int]) -> _Plan:
         """Build a validated layout's value checks; group counts become literals."""
@@ -451,7 +467,7 @@ class DataDictionary:
             raise FixError(f"{self.begin_string} dictionary uses undefined tags {missing}")
         for tag, check in self._checks.items():
             for value in check.values or ():
-                if check.format is not None and check.format.fullmatch(value) is None:
+                if check.valid is not None and not check.valid(value):
                     raise FixError(f"{self.begin_string} tag {tag}: {value!r} is not its type")
 
 
@@ -465,36 +481,16 @@ def _picker(positions: list[int]) -> Callable[[Sequence[bytes]], tuple[bytes, ..
     return lambda values: ()
 
 
-def _check_for(definition: FieldDef) -> _Check:
-    source = _FORMATS[definition.type]
-    multiple = definition.type is _T.MULTIPLEVALUESTRING
-    values = (
-        None
-        if definition.values is None
-        else frozenset(value.encode("latin-1") for value in definition.values)
-    )
-    pattern = source
-    if values is not None:  # the enumeration implies the format (checked in _check_tables)
-        longest_first = sorted(values, key=lambda value: (-len(value), value))
-        choice = b"(?:" + b"|".join(re.escape(value) for value in longest_first) + b")"
-        pattern = choice + b"(?: " + choice + b")*" if multiple else choice
-    return _Check(None if source is None else re.compile(source), values, multiple, pattern)
-
-
 def _seq_num(tags: Sequence[int], values: Sequence[bytes]) -> int | None:
-    if 34 not in tags:
+    if t.MSG_SEQ_NUM not in tags:
         return None
-    value = values[tags.index(34)]
+    value = values[tags.index(t.MSG_SEQ_NUM)]
     return int(value) if value.isdigit() else None
 
 
-FIX42 = DataDictionary(
-    "FIX.4.2", spec42.FIELDS, spec42.HEADER, spec42.TRAILER, spec42.MESSAGES
-)
+FIX42 = DataDictionary("FIX.4.2", spec42.FIELDS, spec42.HEADER, spec42.TRAILER, spec42.MESSAGES)
 """FIX 4.2: the standard header and trailer, session messages, and an OMS's order flow."""
-FIX44 = DataDictionary(
-    "FIX.4.4", spec44.FIELDS, spec44.HEADER, spec44.TRAILER, spec44.MESSAGES
-)
+FIX44 = DataDictionary("FIX.4.4", spec44.FIELDS, spec44.HEADER, spec44.TRAILER, spec44.MESSAGES)
 """FIX 4.4: as FIX 4.2, plus Parties, OrderMassStatusRequest and the 4.4 enumerations."""
 
 

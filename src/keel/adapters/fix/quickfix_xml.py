@@ -30,24 +30,22 @@ def dictionary_xml(
             f"  <message name={quoteattr(definition.name)} msgtype="
             f"{quoteattr(definition.msg_type)} msgcat={quoteattr(category)}>"
         )
-        lines += _members(
-            fields, definition.fields, definition.required, definition.groups, "   "
-        )
+        lines += _members(fields, definition.fields, definition.required, definition.groups, "   ")
         lines.append("  </message>")
     lines += [" </messages>", " <trailer>"]
     lines += _members(fields, trailer.fields, trailer.required, {}, "  ")
     lines += [" </trailer>", " <components/>", " <fields>"]
     for tag in sorted(fields):
-        definition = fields[tag]
+        field = fields[tag]
         opening = (
-            f"  <field number={quoteattr(str(tag))} name={quoteattr(definition.name)} "
-            f"type={quoteattr(definition.type.value)}"
+            f"  <field number={quoteattr(str(tag))} name={quoteattr(field.name)} "
+            f"type={quoteattr(field.type.value)}"
         )
-        if definition.values is None:
+        if field.values is None:
             lines.append(opening + "/>")
             continue
         lines.append(opening + ">")
-        for value in sorted(definition.values):
+        for value in sorted(field.values):
             lines.append(
                 f"   <value enum={quoteattr(value)} description={quoteattr('VALUE_' + value)}/>"
             )

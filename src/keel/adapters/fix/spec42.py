@@ -15,11 +15,11 @@ from keel.adapters.fix.definitions import FieldType, define, group, message, req
 T = FieldType
 
 MSG_TYPES = (
-    "0 1 2 3 4 5 6 7 8 9 A B C D E F G H J K L M N P Q R S T V W X Y Z "
-    "a b c d e f g h i j k l m"
+    "0 1 2 3 4 5 6 7 8 9 A B C D E F G H J K L M N P Q R S T V W X Y Z a b c d e f g h i j k l m"
 )
 """Every MsgType FIX 4.2 defines, supported here or not."""
 
+# fmt: off
 FIELDS = (
     define(1, "Account", T.STRING),
     define(6, "AvgPx", T.PRICE),
@@ -35,7 +35,7 @@ FIELDS = (
     define(
         18, "ExecInst", T.MULTIPLEVALUESTRING,
         "0 1 2 3 4 5 6 7 8 9 A B C D E F G I L M N O P R S T U V W",
-    ),  # fmt: skip
+    ),
     define(19, "ExecRefID", T.STRING),
     define(20, "ExecTransType", T.CHAR, "0 1 2 3"),
     define(21, "HandlInst", T.CHAR, "1 2 3"),
@@ -116,7 +116,7 @@ FIELDS = (
 HEADER = section(
     req(8), req(9), req(35), req(49), req(56), 115, 128, req(34), 50, 142, 57, 143,
     116, 144, 129, 145, 43, 97, req(52), 122, 369,
-)  # fmt: skip
+)
 TRAILER = section(93, 89, req(10))
 
 INSTRUMENT = (req(55), 48, 22)
@@ -135,25 +135,26 @@ MESSAGES = (
     message(
         "D", "NewOrderSingle", req(11), 1, 63, 64, req(21), 18, 110, 111, 100, *INSTRUMENT,
         req(54), req(60), 38, req(40), 44, 99, 15, 59, 432, 126, 58, 210,
-    ),  # fmt: skip
+    ),
     message(
         "F", "OrderCancelRequest", req(41), 37, req(11), 1, *INSTRUMENT, req(54), req(60),
         38, 58,
-    ),  # fmt: skip
+    ),
     message(
         "G", "OrderCancelReplaceRequest", 37, req(41), req(11), 1, 63, 64, req(21), 18, 110,
         111, 100, *INSTRUMENT, req(54), req(60), 38, req(40), 44, 99, 15, 59, 432, 126, 58,
         210,
-    ),  # fmt: skip
+    ),
     message("H", "OrderStatusRequest", 37, req(11), 1, *INSTRUMENT, req(54)),
     message(
         "8", "ExecutionReport", req(37), 198, 11, 41, req(17), req(20), 19, req(150),
         req(39), 103, 378, 1, 63, 64, *INSTRUMENT, req(54), 38, 40, 44, 99, 15, 59, 432, 126,
         18, 32, 31, 30, 29, req(151), req(14), req(6), 75, 60, 21, 110, 111, 210, 58,
-    ),  # fmt: skip
+    ),
     message(
         "9", "OrderCancelReject", req(37), 198, req(11), req(41), req(39), 1, 60, req(434),
         102, 58,
-    ),  # fmt: skip
+    ),
     message("j", "BusinessMessageReject", 45, req(372), 379, req(380), 58),
 )
+# fmt: on

@@ -20,6 +20,7 @@ MSG_TYPES = (
 )
 """Every MsgType FIX 4.4 defines, supported here or not."""
 
+# fmt: off
 FIELDS = (
     define(1, "Account", T.STRING),
     define(6, "AvgPx", T.PRICE),
@@ -35,7 +36,7 @@ FIELDS = (
     define(
         18, "ExecInst", T.MULTIPLEVALUESTRING,
         "0 1 2 3 4 5 6 7 8 9 A B C D E F G H I J K L M N O P Q R S U V W X Y Z a b c d e",
-    ),  # fmt: skip
+    ),
     define(19, "ExecRefID", T.STRING),
     define(21, "HandlInst", T.CHAR, "1 2 3"),
     define(22, "SecurityIDSource", T.STRING, "1 2 3 4 5 6 7 8 9 A B C D E F G H I J"),
@@ -104,7 +105,7 @@ FIELDS = (
     define(
         373, "SessionRejectReason", T.INT,
         "0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 99",
-    ),  # fmt: skip
+    ),
     define(378, "ExecRestatementReason", T.INT, "0 1 2 3 4 5 6 7 8 9 10 99"),
     define(379, "BusinessRejectRefID", T.STRING),
     define(380, "BusinessRejectReason", T.INT, "0 1 2 3 4 5 6 7"),
@@ -119,7 +120,7 @@ FIELDS = (
         452, "PartyRole", T.INT,
         "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 "
         "24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39",
-    ),  # fmt: skip
+    ),
     define(453, "NoPartyIDs", T.NUMINGROUP),
     define(464, "TestMessageIndicator", T.BOOLEAN),
     define(523, "PartySubID", T.STRING),
@@ -137,7 +138,7 @@ FIELDS = (
 HEADER = section(
     req(8), req(9), req(35), req(49), req(56), 115, 128, req(34), 50, 142, 57, 143,
     116, 144, 129, 145, 43, 97, req(52), 122, 369,
-)  # fmt: skip
+)
 TRAILER = section(93, 89, req(10))
 
 PARTIES = group(453, 448, 447, 452, group(802, 523, 803))
@@ -155,33 +156,34 @@ MESSAGES = (
     message(
         "A", "Logon", req(98), req(108), 95, 96, 141, 789, 383, group(384, 372, 385), 464,
         553, 554, admin=True,
-    ),  # fmt: skip
+    ),
     message(
         "D", "NewOrderSingle", req(11), PARTIES, 75, 1, 63, 64, 21, 18, 110, 111, 100,
         *INSTRUMENT, req(54), req(60), 38, req(40), 44, 99, 15, 59, 432, 126, 528, 58, 210,
-    ),  # fmt: skip
+    ),
     message(
         "F", "OrderCancelRequest", req(41), 37, req(11), 1, PARTIES, *INSTRUMENT, req(54),
         req(60), 38, 58,
-    ),  # fmt: skip
+    ),
     message(
         "G", "OrderCancelReplaceRequest", 37, PARTIES, 75, req(41), req(11), 1, 63, 64, 21,
         18, 110, 111, 100, *INSTRUMENT, req(54), req(60), 38, req(40), 44, 99, 15, 59, 432,
         126, 528, 58, 210,
-    ),  # fmt: skip
+    ),
     message("H", "OrderStatusRequest", 37, req(11), PARTIES, 1, *INSTRUMENT, req(54)),
     message(
         "8", "ExecutionReport", req(37), 198, 11, 41, 584, PARTIES, req(17), 19, req(150),
         req(39), 103, 378, 1, 63, 64, *INSTRUMENT, req(54), 38, 40, 44, 99, 15, 59, 432, 126,
         18, 528, 32, 31, 30, 29, req(151), req(14), req(6), 75, 60, 21, 110, 111, 210, 58,
         851,
-    ),  # fmt: skip
+    ),
     message(
         "9", "OrderCancelReject", req(37), 198, req(11), req(41), req(39), 1, 75, 60,
         req(434), 102, 58,
-    ),  # fmt: skip
+    ),
     message("j", "BusinessMessageReject", 45, req(372), 379, req(380), 58),
     message(
         "AF", "OrderMassStatusRequest", req(584), req(585), PARTIES, 1, *INSTRUMENT, 54
     ),
 )
+# fmt: on
