@@ -8,8 +8,11 @@ from keel.adapters.fix import tags as t
 from keel.adapters.fix.actions import Deliver, Ignored, SessionState
 from keel.adapters.fix.codec import encode, parse
 from keel.adapters.fix.config import SessionSchedule
+from keel.adapters.fix.dictionary import FIX44
 from keel.adapters.fix.errors import GarbledMessageError
 from keel.adapters.fix.message import SOH
+from keel.adapters.fix.session import Session
+from keel.adapters.fix.store import MemorySessionStore
 from support.fix import (
     T0,
     Peer,
@@ -350,6 +353,29 @@ def test_repeated_tag_is_rejected_with_reason_13() -> None:
     assert (reject.get_int(t.REF_TAG_ID), reject.get_int(t.SESSION_REJECT_REASON)) == (
         t.SYMBOL,
         13,
+    )
+
+
+def test_undefined_tag_is_rejected_with_reason_3() -> None:
+    strict = FIX44.with_options(allow_user_defined=False)
+    store = MemorySessionStore(T0 - timedelta(hours=1))
+    session, peer = logged_on(Session(acceptor_config(), store, dictionary=strict))
+    raw = peer.msg("D", [(t.CL_ORD_ID, "C1"), (t.SYMBOL, "ACME"), (t.SIDE, "1"),
+                         (t.TRANSACT_TIME, T0), (t.ORDER_QTY, 100), (t.ORD_TYPE, "1"),
+                         (4999, "x")])  # fmt: skip
+    (reject,) = sent(session.on_raw(raw, T0))
+    assert (reject.get_int(t.REF_TAG_ID), reject.get_int(t.SESSION_REJECT_REASON)) == (4999, 3)
+
+
+def test_tag_not_defined_for_the_message_type_is_rejected_with_reason_2() -> None:
+    session, peer = logged_on()
+    raw = peer.msg("D", [(t.CL_ORD_ID, "C1"), (t.SYMBOL, "ACME"), (t.SIDE, "1"),
+                         (t.TRANSACT_TIME, T0), (t.ORDER_QTY, 100), (t.ORD_TYPE, "1"),
+                         (t.TEST_REQ_ID, "x")])  # fmt: skip
+    (reject,) = sent(session.on_raw(raw, T0))
+    assert (reject.get_int(t.REF_TAG_ID), reject.get_int(t.SESSION_REJECT_REASON)) == (
+        t.TEST_REQ_ID,
+        2,
     )
 
 

@@ -3,8 +3,9 @@
 A ``VenueMapping`` says how Keel's instructions become a venue's FIX messages (which side,
 order type and time-in-force codes; which fields it wants) and how the venue's
 ExecutionReports and OrderCancelRejects become domain inputs. The FIX 4.2 and 4.4 defaults
-follow the specification; a venue's own mapping changes what differs and bumps its version,
-and every input records the mapping and version that read it.
+follow the specification; a venue's own mapping changes what differs and bumps its version
+(its ``name``, ``VENUE/vN``, is in every error it raises). The raw message is kept with
+each input, so an input can always be read again with another mapping.
 """
 
 from __future__ import annotations
