@@ -18,6 +18,7 @@ from keel.adapters.fix.config import SessionConfig
 from keel.adapters.fix.venue_mapping import default_mapping
 from keel.adapters.store.sqlite import SqliteStore
 from keel.app.replay import load_order
+from keel.app.sequencer import Sequencer
 from keel.domain.enums import OrderStatus
 from keel.domain.ids import ClOrdId, InstrumentId, OrderId
 from keel.domain.inputs import NewOrderAccepted
@@ -123,5 +124,51 @@ def test_sequence_numbers_go_on_after_a_restart(tmp_path: Path) -> None:
         admin = [e for e in broker.events if e["event"] in ("admin_in", "admin_out")]
         too_low = [e for e in admin if "too low" in e.get("raw", "")]
         assert too_low == []
+
+    asyncio.run(scenario())
+
+
+def test_an_order_left_pending_by_a_stop_is_asked_for_after_the_restart(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        port = free_port()
+        db = tmp_path / "keel.db"
+        store = SqliteStore(db)
+        store.migrate()
+        sequencer = Sequencer(store, SystemClock(), tune_collector=False)
+        await sequencer.start()
+        now = datetime.now(UTC)
+        await sequencer.submit(
+            NewOrderAccepted(order_id=OrderId("P1"), ingest_time=now, event_time=now,
+                             spec=spec(100), cl_ord_id=ClOrdId("P1.1")),
+            source="test",
+        )  # committed, but the process stops before its order goes to the venue  # fmt: skip
+        await sequencer.stop()
+        store.close()
+        broker = await asyncio.to_thread(
+            QuickFixPeer, role="acceptor", port=port, sender="SIMBROKER", target="KEEL",
+            store=tmp_path / "broker",
+        )  # fmt: skip
+        node = node_on(db, port)
+        await node.start()
+        try:
+            status = await asyncio.to_thread(
+                broker.wait_for, lambda e: e["event"] == "app" and e["msg_type"] == "H", 15
+            )
+            assert fields_of(status["raw"])[t.CL_ORD_ID] == "P1.1"
+            broker.send("8", [
+                (t.ORDER_ID, "NONE"), (t.CL_ORD_ID, "P1.1"), (t.EXEC_ID, "S-P1"),
+                (t.EXEC_TYPE, "I"), (t.ORD_STATUS, "8"), (t.SYMBOL, "ACME"), (t.SIDE, "1"),
+                (t.LEAVES_QTY, 0), (t.CUM_QTY, 0), (t.AVG_PX, 0), (t.TEXT, "unknown order"),
+            ])  # fmt: skip
+
+            def rejected() -> bool:
+                order = load_order(node.store, "P1")
+                return order is not None and order.status is OrderStatus.REJECTED
+
+            await until(rejected)
+        finally:
+            await node.stop()
+            node.store.close()
+            await asyncio.to_thread(broker.stop)
 
     asyncio.run(scenario())

@@ -60,6 +60,7 @@ class FixVenueGateway:
         self._resolve = resolve
         self._open_orders = open_orders
         self.connection: FixConnection | None = None
+        self._started_at = clock.now()
         self._by_cl_ord_id: dict[str, OrderId] = {}
         self.reports = 0
         self.unreadable = 0
@@ -120,7 +121,7 @@ class FixVenueGateway:
                 continue
             for cl in order.cl_ord_ids_seen:
                 self._remember(cl, order.order_id)
-            if order.status in IN_DOUBT:
+            if order.status in IN_DOUBT or self._left_pending(order):
                 log.info("%s: order %s is %s after logon; asking its status",
                          self.venue, order.order_id, order.status)  # fmt: skip
                 self.status_requests += 1
@@ -207,6 +208,12 @@ class FixVenueGateway:
         return OrderId(f"{UNKNOWN_ORDER_PREFIX}{self.venue}:{cl}")
 
     # -- helpers --------------------------------------------------------------------------
+    def _left_pending(self, order: Order) -> bool:
+        """A PENDING_NEW order from before this process started: the process stopped
+        between committing it and recording it sent, so whether the venue has it is in
+        doubt. (One created since is simply waiting its turn in the dispatcher.)"""
+        return order.status is OrderStatus.PENDING_NEW and order.created_at < self._started_at
+
     def _live(self) -> FixConnection:
         connection = self.connection
         if connection is None or not connection.logged_on:
