@@ -117,6 +117,7 @@ class Node:
             initiator.start()
         if self.config.clients:
             sessions = [self._session(c.config) for c in self.config.clients]
+            self.clients.sessions = {s.config.target_comp_id: s for s in sessions}
             self.acceptor = FixAcceptor(
                 sessions, self.clients, self.clock, host=self.config.client_host,
                 port=self.config.client_port, timer_interval=self.config.timer_interval,

@@ -192,3 +192,32 @@ def test_a_client_cancel_travels_to_the_broker_and_back_with_the_clients_ids(
             assert (done[t.ORIG_CL_ORD_ID], done[t.ORD_STATUS]) == ("C2", "4")
 
     asyncio.run(scenario())
+
+
+def test_a_fill_while_the_client_is_away_reaches_it_by_resend_after_logon(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        async with world(tmp_path) as w:
+            w.client.send("D", nos("C5"))
+            routed = await w.broker_gets("D")
+            w.broker.send("8", broker_report(routed, "B-A5", "0", "0",
+                                             **{"151": 300, "14": 0, "6": 0}))  # fmt: skip
+            await w.client_gets(lambda m: m["cl"] == "C5" and m["exec_type"] == "0")
+            await asyncio.to_thread(w.client.stop)  # logs out and goes away
+            while w.node.clients.connected:
+                await asyncio.sleep(0.02)
+            w.broker.send("8", broker_report(routed, "B-F5", "F", "2",
+                                             **{"32": 300, "31": "10.00", "151": 0, "14": 300,
+                                                "6": "10.00"}))  # fmt: skip
+            while w.node.sequencer.open_orders:
+                await asyncio.sleep(0.02)  # filled: the report is kept for the client
+            w.client = await asyncio.to_thread(
+                QuickFixPeer, role="initiator", port=w.node.client_port, sender="CLIENT",
+                target="KEEL", store=tmp_path / "client",
+            )  # fmt: skip
+            trade = await w.client_gets(lambda m: m["cl"] == "C5" and m["exec_type"] == "F")
+            assert trade[t.POSS_DUP_FLAG] == "Y"
+            assert (trade[t.ORD_STATUS], trade[t.CUM_QTY]) == ("2", "300")
+
+    asyncio.run(scenario())

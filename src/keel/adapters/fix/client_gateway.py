@@ -27,7 +27,7 @@ from keel.adapters.fix.codec import FieldValue
 from keel.adapters.fix.config import SessionConfig
 from keel.adapters.fix.errors import FixFieldError
 from keel.adapters.fix.message import FixMessage
-from keel.adapters.fix.session import FixSessionError
+from keel.adapters.fix.session import FixSessionError, Session
 from keel.adapters.fix.transport import FixConnection
 from keel.adapters.fix.venue_gateway import position_of
 from keel.app.errors import SequencerStoppedError
@@ -129,6 +129,10 @@ class FixClientGateway:
         self._client_cl_of: dict[str, str] = {}
         """Keel's ClOrdID of a client's cancel or replace -> the client's ClOrdID for it."""
         self._outbox: asyncio.Queue[tuple[str, str, Fields] | None] = asyncio.Queue()
+        self.sessions: dict[str, Session] = {}
+        """The clients' sessions by their CompID: a report for a client that is away is
+        numbered and kept in its session, and resent when the client asks after logon."""
+        self._flushing: set[asyncio.Future[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self.refused = 0
 
@@ -144,6 +148,11 @@ class FixClientGateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+    @property
+    def connected(self) -> frozenset[str]:
+        """The CompIDs of the clients logged on now."""
+        return frozenset(self._connections)
 
     async def flushed(self) -> None:
         """Wait until every queued report has been written (or dropped)."""
@@ -418,14 +427,28 @@ class FixClientGateway:
                 comp_id, msg_type, fields = item
                 connection = self._connections.get(comp_id)
                 if connection is None:
-                    log.warning("%s is not connected; %s report not delivered (it can ask for "
-                                "the order's status)", comp_id, msg_type)  # fmt: skip
+                    self._keep(comp_id, msg_type, fields)
                     continue
                 await self._send(connection, msg_type, fields)
             except Exception:
                 log.exception("writing to a client failed")
             finally:
                 self._outbox.task_done()
+
+    def _keep(self, comp_id: str, msg_type: str, fields: Fields) -> None:
+        """Keep a report for a client that is away, for its resend request after logon."""
+        session = self.sessions.get(comp_id)
+        if session is None:
+            log.warning("%s is not connected and has no session here; %s report dropped",
+                        comp_id, msg_type)  # fmt: skip
+            return
+        if msg_type == "8" and session.config.begin_string == "FIX.4.2":
+            fields = _fix42_report(fields)
+        seq = session.keep_for_resend(msg_type, fields, self._now())
+        log.info("%s is away: %s report kept as %d for its resend request", comp_id, msg_type, seq)
+        task = asyncio.ensure_future(session.store.flush())
+        self._flushing.add(task)
+        task.add_done_callback(self._flushing.discard)
 
     async def _send(self, connection: FixConnection, msg_type: str, fields: Fields) -> None:
         """Number and keep the report now; it is written once durable, with the others

@@ -200,6 +200,16 @@ class Session:
         self._last_sent = now
         return [Send(raw, seq, msg_type)]
 
+    def keep_for_resend(
+        self, msg_type: str, body: Sequence[tuple[int, FieldValue]], now: datetime
+    ) -> int:
+        """Number and keep an application message without sending it (the peer is away):
+        when it logs on again it sees the gap and asks for the message, which is resent
+        like any other. Return its MsgSeqNum."""
+        seq = self.store.load().next_sender
+        self.store.store_sent(seq, self._encode(msg_type, seq, body, now))
+        return seq
+
     def logout(self, text: str, now: datetime) -> list[Action]:
         """Start the Logout handshake."""
         if self.state not in (SessionState.ACTIVE, SessionState.LOGON_SENT):
