@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from keel.app.records import (
+    ApiKeyRow,
     CommitBatch,
     EventRecord,
     ExceptionRow,
@@ -23,6 +24,7 @@ from keel.app.records import (
     LogHead,
     PositionRow,
     ProjectionRows,
+    UserRow,
 )
 
 EventRow = tuple[int, int, str, str, int, bytes]
@@ -157,6 +159,23 @@ class EventStore(Protocol):
         self, session_id: str, epoch: int, begin: int, end: int
     ) -> list[FixMessageRow]:
         """Return a session's sent messages of one epoch with ``begin <= seq <= end``."""
+        ...
+
+    # -- users and API keys -------------------------------------------------------------
+    def save_user(self, user: UserRow, key: ApiKeyRow | None = None) -> None:
+        """Create or overwrite a user, and add ``key`` to them, in one transaction."""
+        ...
+
+    def users(self) -> list[UserRow]:
+        """Return every user, by name."""
+        ...
+
+    def user_by_key(self, key_hash: str) -> tuple[UserRow, ApiKeyRow] | None:
+        """Return the user an API key digest belongs to, with the key's row."""
+        ...
+
+    def revoke_user(self, name: str, at: datetime) -> bool:
+        """Revoke a user and all their keys; False when there is no such user."""
         ...
 
     def close(self) -> None: ...

@@ -241,3 +241,25 @@ def row_values(row: Any) -> dict[str, Any]:
 def column_names(row_type: type[Any]) -> tuple[str, ...]:
     """Return a row type's column names, in declaration order."""
     return tuple(f.name for f in fields(row_type))
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    """Someone who uses the API (table ``users``); ``accounts`` are the ones they may touch."""
+
+    name: str
+    role: str
+    accounts: tuple[str, ...]
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRow:
+    """An API key, known only by its digest (table ``api_keys``)."""
+
+    key_hash: str
+    user_name: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None = None

@@ -38,6 +38,7 @@ from keel.app.errors import SchemaError, StoreError
 from keel.app.ports import PROJECTION_TABLES, EventStore
 from keel.app.records import (
     EMPTY_HEAD,
+    ApiKeyRow,
     CommitBatch,
     ExceptionRow,
     FillRow,
@@ -46,6 +47,7 @@ from keel.app.records import (
     LinkRow,
     OrderRow,
     PositionRow,
+    UserRow,
     column_names,
 )
 from keel.domain.enums import OrderStatus, OrdType, Outcome, Side, TimeInForce
@@ -630,6 +632,35 @@ class TestFixSessions:
         store.store_fix_messages([_sent(1, epoch=2)])
         assert len(store.fix_messages(sid, 1, 1, 1)) == 1
         assert len(store.fix_messages(sid, 2, 1, 1)) == 1
+
+
+class TestUsers:
+    def test_a_user_is_found_by_the_digest_of_their_key(self, store: EventStore) -> None:
+        alice = UserRow("alice", "trader", ("FUND-A", "FUND-B"), FIX_T0)
+        key = ApiKeyRow("d1" * 32, "alice", "keel_abc", FIX_T0)
+        store.save_user(alice, key)
+        store.save_user(UserRow("bob", "viewer", ("FUND-A",), FIX_T0))
+        assert store.user_by_key("d1" * 32) == (alice, key)
+        assert store.user_by_key("ff" * 32) is None
+        assert [u.name for u in store.users()] == ["alice", "bob"]
+
+    def test_revoking_a_user_revokes_their_keys(self, store: EventStore) -> None:
+        store.save_user(UserRow("alice", "trader", ("FUND-A",), FIX_T0),
+                        ApiKeyRow("d1" * 32, "alice", "keel_abc", FIX_T0))  # fmt: skip
+        later = FIX_T0 + timedelta(hours=1)
+        assert store.revoke_user("alice", later) is True
+        assert store.revoke_user("nobody", later) is False
+        found = store.user_by_key("d1" * 32)
+        assert found is not None
+        user, key = found
+        assert (user.revoked_at, key.revoked_at) == (later, later)
+
+    def test_a_key_digest_saved_twice_is_refused(self, store: EventStore) -> None:
+        key = ApiKeyRow("d1" * 32, "alice", "keel_abc", FIX_T0)
+        store.save_user(UserRow("alice", "trader", ("FUND-A",), FIX_T0), key)
+        with pytest.raises(StoreError):
+            store.save_user(UserRow("mallory", "admin", ("FUND-A",), FIX_T0), key)
+        assert [u.name for u in store.users()] == ["alice"]
 
 
 class TestValues:

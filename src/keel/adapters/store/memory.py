@@ -13,6 +13,7 @@ import threading
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from keel.adapters.store.schema import MIGRATIONS, Migration, latest_version, pending
@@ -31,6 +32,7 @@ from keel.app.errors import StoreError
 from keel.app.ports import EventRow, EventStore
 from keel.app.records import (
     EMPTY_HEAD,
+    ApiKeyRow,
     CommitBatch,
     EventRecord,
     ExceptionRow,
@@ -44,6 +46,7 @@ from keel.app.records import (
     OrderRow,
     PositionRow,
     ProjectionRows,
+    UserRow,
     row_values,
 )
 
@@ -78,6 +81,8 @@ class MemoryStore:
         self._keys: dict[str, IdempotencyRecord] = {}
         self._tables: Tables = {name: {} for name in PROJECTIONS}
         self._projection_version = 1
+        self._users: dict[str, UserRow] = {}
+        self._keys_by_hash: dict[str, ApiKeyRow] = {}
         self._fix_sessions: dict[str, FixSessionRow] = {}
         self._fix_messages: dict[tuple[str, int, int], FixMessageRow] = {}
 
@@ -152,6 +157,40 @@ class MemoryStore:
                 row = self._fix_sessions.get(session_id)
                 if row is not None and row.epoch == epoch and row.next_target < next_target:
                     self._fix_sessions[session_id] = replace(row, next_target=next_target)
+
+    # -- users and API keys ---------------------------------------------------------------
+    def save_user(self, user: UserRow, key: ApiKeyRow | None = None) -> None:
+        with self._lock:
+            self._ready()
+            if key is not None and key.key_hash in self._keys_by_hash:
+                raise StoreError("that API key exists already, nothing written")
+            self._users[user.name] = user
+            if key is not None:
+                self._keys_by_hash[key.key_hash] = key
+
+    def users(self) -> list[UserRow]:
+        with self._lock:
+            self._ready()
+            return [self._users[name] for name in sorted(self._users)]
+
+    def user_by_key(self, key_hash: str) -> tuple[UserRow, ApiKeyRow] | None:
+        with self._lock:
+            self._ready()
+            key = self._keys_by_hash.get(key_hash)
+            user = self._users.get(key.user_name) if key else None
+            return (user, key) if user is not None and key is not None else None
+
+    def revoke_user(self, name: str, at: datetime) -> bool:
+        with self._lock:
+            self._ready()
+            user = self._users.get(name)
+            if user is None:
+                return False
+            self._users[name] = replace(user, revoked_at=user.revoked_at or at)
+            for key_hash, key in list(self._keys_by_hash.items()):
+                if key.user_name == name and key.revoked_at is None:
+                    self._keys_by_hash[key_hash] = replace(key, revoked_at=at)
+            return True
 
     # -- FIX sessions ---------------------------------------------------------------------
     def fix_session(self, session_id: str) -> FixSessionRow | None:

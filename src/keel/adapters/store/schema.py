@@ -240,6 +240,26 @@ CREATE TABLE fix_messages (
 );
 """
 
+_V3 = """
+-- People and programs that use the API: a role, the accounts they may see and touch.
+CREATE TABLE users (
+    name {TEXT} PRIMARY KEY,
+    role {TEXT} NOT NULL,
+    accounts {TEXT} NOT NULL,
+    created_at {TEXT} NOT NULL,
+    revoked_at {TEXT}
+);
+-- API keys, stored as SHA-256 digests only (a key is shown once, when it is made).
+CREATE TABLE api_keys (
+    key_hash {TEXT} PRIMARY KEY,
+    user_name {TEXT} NOT NULL,
+    prefix {TEXT} NOT NULL,
+    created_at {TEXT} NOT NULL,
+    revoked_at {TEXT}
+);
+CREATE INDEX ix_api_keys_user_name ON api_keys (user_name);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -252,6 +272,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "FIX session numbers and sent messages",
         _V2.format_map(SQLITE_TYPES),
         _V2.format_map(POSTGRES_TYPES),
+    ),
+    Migration(
+        3,
+        "users and their API keys",
+        _V3.format_map(SQLITE_TYPES),
+        _V3.format_map(POSTGRES_TYPES),
     ),
 )
 """Every migration this code knows, in version order. Append; never edit."""

@@ -192,6 +192,27 @@ class Queries:
             f"SELECT {fix_message_columns} FROM fix_messages WHERE session_id = {p}"
             f" AND epoch = {p} AND seq >= {p} AND seq <= {p} ORDER BY seq"
         )
+        user_columns = "name, role, accounts, created_at, revoked_at"
+        key_columns = "key_hash, user_name, prefix, created_at, revoked_at"
+        self.save_user = (
+            f"INSERT INTO users ({user_columns}) VALUES ({', '.join([p] * 5)})"
+            " ON CONFLICT (name) DO UPDATE SET role = excluded.role,"
+            " accounts = excluded.accounts, revoked_at = excluded.revoked_at"
+        )
+        self.save_api_key = f"INSERT INTO api_keys ({key_columns}) VALUES ({', '.join([p] * 5)})"
+        self.users = f"SELECT {user_columns} FROM users ORDER BY name"
+        self.user_by_key = (
+            f"SELECT u.name, u.role, u.accounts, u.created_at, u.revoked_at,"
+            f" k.key_hash, k.user_name, k.prefix, k.created_at, k.revoked_at"
+            f" FROM api_keys AS k JOIN users AS u ON u.name = k.user_name WHERE k.key_hash = {p}"
+        )
+        self.revoke_user = (
+            f"UPDATE users SET revoked_at = {p} WHERE name = {p} AND revoked_at IS NULL"
+        )
+        self.revoke_keys = (
+            f"UPDATE api_keys SET revoked_at = {p} WHERE user_name = {p} AND revoked_at IS NULL"
+        )
+        self.user_exists = f"SELECT count(*) FROM users WHERE name = {p}"
         self.first_page = {name: self._page(t, first=True) for name, t in PROJECTIONS.items()}
         self.next_page = {name: self._page(t, first=False) for name, t in PROJECTIONS.items()}
 

@@ -27,6 +27,7 @@ from keel.app.errors import StoreError
 from keel.app.ports import EventRow
 from keel.app.records import (
     EMPTY_HEAD,
+    ApiKeyRow,
     CommitBatch,
     EventRecord,
     ExceptionRow,
@@ -39,6 +40,7 @@ from keel.app.records import (
     LogHead,
     PositionRow,
     ProjectionRows,
+    UserRow,
 )
 
 Parts = Sequence[tuple[Table[Any], Collection[Any]]]
@@ -55,6 +57,16 @@ IN_LIST_MAX = 500
 def _time(text: Any) -> datetime:
     """A time stored as ISO text (FIX tables keep times as text in both dialects)."""
     return text if isinstance(text, datetime) else datetime.fromisoformat(str(text))
+
+
+def _text(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _user(row: Sequence[Any]) -> UserRow:
+    name, role, accounts, created, revoked = row
+    return UserRow(str(name), str(role), tuple(a for a in str(accounts).split(",") if a),
+                   _time(created), _time(revoked) if revoked else None)  # fmt: skip
 
 
 class SqlStore(ABC):
@@ -136,6 +148,44 @@ class SqlStore(ABC):
             ]
             then = [(self._q.move_fix_target, moves)]
         self._write(batch_parts(batch), replace=False, then=then)
+
+    # -- users and API keys ---------------------------------------------------------------
+    def save_user(self, user: UserRow, key: ApiKeyRow | None = None) -> None:
+        """Create or overwrite a user, and add ``key`` to them, in one transaction."""
+        then: list[tuple[str, Sequence[Sequence[Any]]]] = [
+            (self._q.save_user, [(user.name, user.role, ",".join(user.accounts),
+                                  user.created_at.isoformat(), _text(user.revoked_at))]),
+        ]  # fmt: skip
+        if key is not None:
+            then.append((self._q.save_api_key, [(key.key_hash, key.user_name, key.prefix,
+                                                 key.created_at.isoformat(),
+                                                 _text(key.revoked_at))]))  # fmt: skip
+        self._write((), replace=False, then=then)
+
+    def users(self) -> list[UserRow]:
+        """Return every user, by name."""
+        return [_user(row) for row in self._fetch(self._q.users)]
+
+    def user_by_key(self, key_hash: str) -> tuple[UserRow, ApiKeyRow] | None:
+        """Return the user an API key digest belongs to, with the key's row."""
+        rows = self._fetch(self._q.user_by_key, (key_hash,))
+        if not rows:
+            return None
+        row = rows[0]
+        key_hash_, user_name, prefix, created, revoked = row[5:]
+        key = ApiKeyRow(str(key_hash_), str(user_name), str(prefix), _time(created),
+                        _time(revoked) if revoked else None)  # fmt: skip
+        return _user(row[:5]), key
+
+    def revoke_user(self, name: str, at: datetime) -> bool:
+        """Revoke a user and all their keys; False when there is no such user."""
+        ((count,),) = self._fetch(self._q.user_exists, (name,))
+        if not count:
+            return False
+        when = at.isoformat()
+        self._write((), replace=False, then=[(self._q.revoke_user, [(when, name)]),
+                                             (self._q.revoke_keys, [(when, name)])])  # fmt: skip
+        return True
 
     # -- FIX sessions ---------------------------------------------------------------------
     def fix_session(self, session_id: str) -> FixSessionRow | None:
