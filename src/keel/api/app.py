@@ -1,0 +1,192 @@
+"""Keel's HTTP API (FastAPI): versioned under ``/v1``, OpenAPI at ``/openapi.json``.
+
+Every error is ``application/problem+json`` (RFC 9457) naming the field and the reason;
+nothing a request sends is ever a traceback. Requests authenticate with an API key as
+``Authorization: Bearer keel_...``. Prices and quantities are exact decimals written as
+JSON strings ("10.25"): a JSON number would pass through a binary float first.
+
+(No ``from __future__ import annotations`` here: FastAPI reads the route functions'
+annotations, which name dependencies local to ``create_app``.)
+"""
+
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from keel.app.desk import (
+    DeskError,
+    ForbiddenError,
+    NotFoundError,
+    OrderDesk,
+    RequestRefusedError,
+)
+from keel.app.intake import OrderRequest
+from keel.app.users import User, Users
+from keel.domain.enums import OrdType, Side, TimeInForce
+
+PROBLEM = "application/problem+json"
+
+
+class _UnauthorizedError(Exception):
+    """No valid API key (answered 401 with a problem body)."""
+
+
+DecimalText = Annotated[
+    str,
+    Field(pattern=r"^\d+(\.\d+)?$", examples=["100", "10.25"],
+          description="an exact positive decimal, as a string"),
+]  # fmt: skip
+
+
+class NewOrder(BaseModel):
+    """A new order. Quantities and prices are decimal strings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account: str = Field(min_length=1)
+    symbol: str = Field(min_length=1)
+    side: Literal["BUY", "SELL", "SELL_SHORT"]
+    qty: DecimalText
+    type: Literal["MARKET", "LIMIT", "STOP", "STOP_LIMIT"] = "LIMIT"
+    limit_price: DecimalText | None = None
+    stop_price: DecimalText | None = None
+    tif: Literal["DAY", "GTC", "IOC", "FOK", "GTD"] = "DAY"
+    client_order_id: str | None = Field(default=None, min_length=1, max_length=64)
+    venue: str | None = None
+    parent_id: str | None = None
+
+
+class Replace(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    qty: DecimalText | None = None
+    limit_price: DecimalText | None = None
+    stop_price: DecimalText | None = None
+    tif: Literal["DAY", "GTC", "IOC", "FOK", "GTD"] | None = None
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # the pattern has already refused anything else
+        return None
+
+
+def create_app(
+    desk: OrderDesk, users: Users, *, ready: Callable[[], bool] = lambda: True
+) -> FastAPI:
+    """Build the API over an order desk and a user directory."""
+    app = FastAPI(title="Keel", version="1", openapi_url="/openapi.json", docs_url="/docs")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "reason": e["msg"]}
+            for e in error.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+        return problem(422, "The request is not valid", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        return problem(error.status_code, str(error.detail), str(error.detail))
+
+    @app.exception_handler(DeskError)
+    async def desk_error(request: Request, error: DeskError) -> JSONResponse:
+        if isinstance(error, RequestRefusedError):
+            errors = [{"field": v.field, "reason": v.message, "code": v.code}
+                      for v in error.violations]  # fmt: skip
+            return problem(422, "The order was refused; nothing was created", str(error),
+                           errors=errors)  # fmt: skip
+        if isinstance(error, NotFoundError):
+            return problem(404, "Not found", str(error))
+        if isinstance(error, ForbiddenError):
+            return problem(403, "Forbidden", str(error))
+        return problem(400, "The request cannot be carried out", str(error))
+
+    async def current_user(authorization: Annotated[str | None, Header()] = None) -> User:
+        scheme, _, key = (authorization or "").partition(" ")
+        user = users.authenticate(key.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            raise _UnauthorizedError
+        return user
+
+    @app.exception_handler(_UnauthorizedError)
+    async def unauthorized(request: Request, error: _UnauthorizedError) -> JSONResponse:
+        response = problem(401, "Unauthorized", "send an API key: Authorization: Bearer keel_...")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz() -> JSONResponse:
+        if ready():
+            return JSONResponse({"status": "ready"})
+        return problem(503, "Not ready", "the sequencer or a venue session is not up")
+
+    @app.post("/v1/orders", status_code=201, tags=["orders"])
+    async def place(
+        body: NewOrder,
+        user: Annotated[User, Depends(current_user)],
+        idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    ) -> JSONResponse:
+        request = OrderRequest(
+            account=body.account, symbol=body.symbol, side=Side(body.side),
+            qty=Decimal(body.qty), ord_type=OrdType(body.type),
+            limit_price=_decimal(body.limit_price), stop_price=_decimal(body.stop_price),
+            tif=TimeInForce(body.tif), client_order_id=body.client_order_id,
+            venue=body.venue, parent_id=body.parent_id,
+        )  # fmt: skip
+        placed = await desk.place(user, request, idempotency_key=idempotency_key)
+        return JSONResponse(placed.order, status_code=201 if placed.created else 200)
+
+    @app.get("/v1/orders/{order_id}", tags=["orders"])
+    async def get_order(
+        order_id: str, user: Annotated[User, Depends(current_user)]
+    ) -> dict[str, Any]:
+        return desk.order(user, order_id)
+
+    @app.get("/v1/orders", tags=["orders"])
+    async def list_orders(
+        user: Annotated[User, Depends(current_user)],
+        status: str | None = None,
+        account: str | None = None,
+        symbol: str | None = None,
+        after: Annotated[str | None, Query(description="the cursor of the previous page")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        orders, cursor = desk.orders(user, status=status, account=account, symbol=symbol,
+                                     after=after, limit=limit)  # fmt: skip
+        return {"orders": orders, "next": cursor}
+
+    @app.post("/v1/orders/{order_id}/cancel", tags=["orders"])
+    async def cancel(order_id: str, user: Annotated[User, Depends(current_user)]) -> dict[str, Any]:
+        return await desk.cancel(user, order_id)
+
+    @app.post("/v1/orders/{order_id}/replace", tags=["orders"])
+    async def replace(
+        order_id: str, body: Replace, user: Annotated[User, Depends(current_user)]
+    ) -> dict[str, Any]:
+        return await desk.replace(
+            user, order_id, qty=_decimal(body.qty), limit_price=_decimal(body.limit_price),
+            stop_price=_decimal(body.stop_price),
+            tif=TimeInForce(body.tif) if body.tif else None,
+        )  # fmt: skip
+
+    return app

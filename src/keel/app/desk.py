@@ -1,0 +1,210 @@
+"""The order desk: what the HTTP API (and any other door) asks of Keel about orders.
+
+Each call takes the authenticated ``User``: they see and touch only their accounts, and
+their name goes into the events as the actor. A request intake refuses creates nothing
+(``RequestRefusedError`` with the fields at fault); an accepted one is durable when the call
+returns. A retry with the same Idempotency-Key, or the same client order id, gets the
+first answer and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from keel.app.errors import AppError
+from keel.app.intake import Intake, OrderRequest, Refused
+from keel.app.ports import Clock, EventStore
+from keel.app.replay import load_order
+from keel.app.results import Result
+from keel.app.sequencer import Sequencer
+from keel.app.users import Permission, User
+from keel.domain.enums import Outcome, TimeInForce
+from keel.domain.ids import OrderId
+from keel.domain.instruments import Violation
+from keel.domain.order import Order
+
+
+class DeskError(AppError):
+    """A request the desk will not carry out; the API turns each kind into its status."""
+
+
+class RequestRefusedError(DeskError):
+    """The request cannot become an order (or a change to one); nothing was created."""
+
+    def __init__(self, violations: tuple[Violation, ...]) -> None:
+        super().__init__("; ".join(f"{v.field}: {v.message}" for v in violations))
+        self.violations = violations
+
+
+class NotFoundError(DeskError):
+    """No such order, or none the user may see (the two are not told apart)."""
+
+
+class ForbiddenError(DeskError):
+    """The user's role does not allow this."""
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """What placing an order answered: the order, and whether this call created it."""
+
+    order: dict[str, Any]
+    created: bool
+    note: str
+
+
+class OrderDesk:
+    """Places, changes and reads orders for authenticated users."""
+
+    def __init__(
+        self, sequencer: Sequencer, store: EventStore, intake: Intake, clock: Clock
+    ) -> None:
+        self._sequencer = sequencer
+        self._store = store
+        self._intake = intake
+        self._clock = clock
+
+    async def place(
+        self, user: User, request: OrderRequest, *, idempotency_key: str | None = None
+    ) -> Placed:
+        _require(user, Permission.TRADE)
+        now = self._clock.now()
+        accepted = self._intake.new_order(
+            request, actor=user.actor, accounts=_accounts(user, request.account), now=now
+        )
+        if isinstance(accepted, Refused):
+            raise RequestRefusedError(accepted.violations)
+        result = await self._sequencer.submit(
+            accepted, source="rest", idempotency_key=idempotency_key
+        )
+        if result.outcome is Outcome.DUPLICATE:  # a retry: the first order, as it is now
+            first = result.answer.get("order_id")
+            if not isinstance(first, str):
+                raise NotFoundError(f"the first request made no order: {result.note}")
+            return Placed(order_view(self._visible(user, first)), False, result.note)
+        order = self._order_of(result, accepted.order_id)
+        return Placed(order_view(order), result.outcome is not Outcome.DUPLICATE, result.note)
+
+    async def cancel(self, user: User, order_id: str) -> dict[str, Any]:
+        _require(user, Permission.TRADE)
+        order = self._visible(user, order_id)
+        result = await self._sequencer.submit(
+            self._intake.cancel(order, actor=user.actor, now=self._clock.now()), source="rest"
+        )
+        return order_view(self._order_of(result, order.order_id))
+
+    async def replace(
+        self,
+        user: User,
+        order_id: str,
+        *,
+        qty: Decimal | None = None,
+        limit_price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        tif: TimeInForce | None = None,
+    ) -> dict[str, Any]:
+        _require(user, Permission.TRADE)
+        order = self._visible(user, order_id)
+        request = self._intake.replace(
+            order, actor=user.actor, now=self._clock.now(), qty=qty,
+            limit_price=limit_price, stop_price=stop_price, tif=tif,
+        )  # fmt: skip
+        if isinstance(request, Refused):
+            raise RequestRefusedError(request.violations)
+        result = await self._sequencer.submit(request, source="rest")
+        return order_view(self._order_of(result, order.order_id))
+
+    def order(self, user: User, order_id: str) -> dict[str, Any]:
+        _require(user, Permission.READ)
+        return order_view(self._visible(user, order_id))
+
+    def orders(
+        self,
+        user: User,
+        *,
+        status: str | None = None,
+        account: str | None = None,
+        symbol: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Return a page of the user's orders in id order (ids sort by creation time), and
+        the cursor of the next page (None at the end)."""
+        _require(user, Permission.READ)
+        page: list[dict[str, Any]] = []
+        for row in self._rows("orders"):
+            if after is not None and row["order_id"] <= after:
+                continue
+            if not user.sees(row["account"]):
+                continue
+            wanted = ((status, "status"), (account, "account"), (symbol, "instrument"))
+            if any(value is not None and row[column] != value for value, column in wanted):
+                continue
+            page.append(_jsonable(row))
+            if len(page) > limit:
+                break
+        more = len(page) > limit
+        return page[:limit], (page[limit - 1]["order_id"] if more else None)
+
+    def _rows(self, table: str) -> Iterator[dict[str, Any]]:
+        return self._store.read_table(table)
+
+    def _visible(self, user: User, order_id: str) -> Order:
+        order = self._sequencer.open_orders.get(OrderId(order_id)) or load_order(
+            self._store, order_id
+        )
+        if order is None or not user.sees(order.spec.account):
+            raise NotFoundError(f"no order {order_id!r}")
+        return order
+
+    def _order_of(self, result: Result, order_id: str) -> Order:
+        order = result.order or self._sequencer.open_orders.get(OrderId(order_id))
+        if order is None:
+            order = load_order(self._store, order_id)
+        if order is None:  # the sequencer answered without an order: nothing to show
+            raise NotFoundError(f"no order {order_id!r}: {result.note}")
+        return order
+
+
+def _require(user: User, permission: Permission) -> None:
+    if not user.may(permission):
+        raise ForbiddenError(f"{user.name} ({user.role}) may not {permission.value}")
+
+
+def _accounts(user: User, account: str) -> frozenset[str]:
+    """The accounts intake lets this user trade (an admin: any)."""
+    return frozenset({account}) if user.sees(account) else user.accounts
+
+
+def order_view(order: Order) -> dict[str, Any]:
+    """An order as the API shows it: exact numbers as strings, times in ISO 8601 UTC."""
+    spec = order.spec
+    return _jsonable({
+        "order_id": order.order_id, "account": spec.account, "symbol": spec.instrument,
+        "side": spec.side, "ord_type": spec.ord_type, "qty": spec.qty,
+        "limit_price": spec.limit_price, "stop_price": spec.stop_price, "tif": spec.tif,
+        "expire_time": spec.expire_time, "venue": spec.venue,
+        "client_order_id": order.client_order_id, "parent_id": order.parent_id,
+        "status": order.status, "cl_ord_id": order.cl_ord_id,
+        "venue_order_id": order.venue_order_id, "cum_qty": order.cum_qty,
+        "leaves_qty": order.leaves_qty, "avg_px": order.avg_px,
+        "open_exceptions": len(order.open_exceptions), "created_at": order.created_at,
+        "updated_at": order.times.processed_time, "version": order.version,
+    })  # fmt: skip
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, Decimal):
+            out[key] = format(value, "f")
+        elif hasattr(value, "isoformat"):
+            out[key] = value.isoformat()
+        elif isinstance(value, str):
+            out[key] = str.__str__(value)
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,183 @@
+"""The REST API for orders, through HTTP, on a running node trading with the simulated
+venue: authentication, roles and entitlements, refusals as problem bodies that create
+nothing, idempotent retries, and the order's life as the venue answers it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from keel.adapters.clock import SystemClock
+from keel.adapters.fix.config import SessionConfig
+from keel.adapters.store.sqlite import SqliteStore
+from keel.adapters.venues.sim.fix_venue import run_sim_venue, venue_session
+from keel.api.app import create_app
+from keel.app.desk import OrderDesk
+from keel.app.users import Users
+from keel.domain.ids import InstrumentId
+from keel.domain.instruments import Instrument
+from keel.node import VENUE_MESSAGES, Node, NodeConfig, VenueLink
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+
+ACME = Instrument(InstrumentId("ACME"), "ACME", Decimal("0.01"), Decimal(1), Decimal(1), 2)
+
+
+@dataclass
+class Api:
+    http: httpx.AsyncClient
+    node: Node
+    trader: dict[str, str]
+    viewer: dict[str, str]
+
+    async def until_status(self, order_id: str, wanted: set[str]) -> dict[str, object]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 15
+        while True:
+            body = (await self.http.get(f"/v1/orders/{order_id}", headers=self.trader)).json()
+            if body["status"] in wanted:
+                return body
+            if loop.time() > deadline:
+                raise AssertionError(f"{order_id} stayed {body['status']}")
+            await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def api(tmp_path: Path) -> AsyncIterator[Api]:
+    venue = await run_sim_venue(sessions=[venue_session()], tick_interval=None)
+    store = SqliteStore(tmp_path / "keel.db")
+    store.migrate()
+    link = VenueLink(
+        SessionConfig("FIX.4.4", "KEEL", "SIM", initiator=True, app_msg_types=VENUE_MESSAGES),
+        "127.0.0.1", venue.port,
+    )  # fmt: skip
+    clock = SystemClock()
+    node = Node(store, clock, NodeConfig(instruments={"ACME": ACME}, venues=[link],
+                                         default_venue="SIM", timer_interval=0.2))  # fmt: skip
+    await node.start()
+    users = Users(store)
+    _, trader_key = users.add("alice", "trader", ["FUND-A"], clock.now())
+    _, viewer_key = users.add("victor", "viewer", ["FUND-A"], clock.now())
+    app = create_app(OrderDesk(node.sequencer, store, node.intake, clock), users)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        while node.venues["SIM"].connection is None:
+            await asyncio.sleep(0.02)
+        async with httpx.AsyncClient(transport=transport, base_url="http://keel") as http:
+            yield Api(http, node,
+                      {"Authorization": f"Bearer {trader_key}"},
+                      {"Authorization": f"Bearer {viewer_key}"})  # fmt: skip
+    finally:
+        await node.stop()
+        await venue.stop("test over")
+        store.close()
+
+
+ORDER = {"account": "FUND-A", "symbol": "ACME", "side": "BUY", "qty": "100",
+         "type": "LIMIT", "limit_price": "150.00"}  # fmt: skip
+
+
+def run(scenario: Callable[[Api], object], tmp_path: Path) -> None:
+    async def main() -> None:
+        async with api(tmp_path) as a:
+            await scenario(a)  # type: ignore[misc]
+
+    asyncio.run(main())
+
+
+def test_an_order_placed_over_http_is_routed_and_filled(tmp_path: Path) -> None:
+    async def scenario(a: Api) -> None:
+        response = await a.http.post("/v1/orders", json=ORDER, headers=a.trader)
+        assert response.status_code == 201
+        order = response.json()
+        assert (order["account"], order["qty"], order["limit_price"]) == ("FUND-A", "100", "150.00")
+        filled = await a.until_status(order["order_id"], {"FILLED"})
+        assert filled["cum_qty"] == "100"
+        listed = (await a.http.get("/v1/orders", headers=a.viewer)).json()
+        assert [o["order_id"] for o in listed["orders"]] == [order["order_id"]]
+
+    run(scenario, tmp_path)
+
+
+def test_without_a_key_every_route_but_health_answers_401_with_a_problem(tmp_path: Path) -> None:
+    async def scenario(a: Api) -> None:
+        for response in (
+            await a.http.post("/v1/orders", json=ORDER),
+            await a.http.get("/v1/orders", headers={"Authorization": "Bearer keel_wrong"}),
+        ):
+            assert response.status_code == 401
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.headers["www-authenticate"] == "Bearer"
+        assert (await a.http.get("/healthz")).json() == {"status": "ok"}
+
+    run(scenario, tmp_path)
+
+
+def test_a_malformed_order_is_422_naming_the_field_and_creates_nothing(tmp_path: Path) -> None:
+    async def scenario(a: Api) -> None:
+        for body, field in (
+            ({**ORDER, "qty": 100.5}, "qty"),  # a JSON number: money must be a string
+            ({**ORDER, "side": "HOLD"}, "side"),
+            ({**ORDER, "surprise": 1}, "surprise"),
+        ):
+            response = await a.http.post("/v1/orders", json=body, headers=a.trader)
+            assert response.status_code == 422, body
+            problem = response.json()
+            assert response.headers["content-type"] == "application/problem+json"
+            assert field in [e["field"] for e in problem["errors"]]
+        refused = await a.http.post("/v1/orders", json={**ORDER, "symbol": "NOPE"},
+                                    headers=a.trader)  # fmt: skip
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["code"] == "UNKNOWN_INSTRUMENT"
+        off_tick = await a.http.post("/v1/orders", json={**ORDER, "limit_price": "150.005"},
+                                     headers=a.trader)  # fmt: skip
+        assert off_tick.status_code == 422
+        assert (await a.http.get("/v1/orders", headers=a.trader)).json()["orders"] == []
+
+    run(scenario, tmp_path)
+
+
+def test_users_touch_only_their_accounts_and_their_role(tmp_path: Path) -> None:
+    async def scenario(a: Api) -> None:
+        elsewhere = await a.http.post("/v1/orders", json={**ORDER, "account": "FUND-Z"},
+                                      headers=a.trader)  # fmt: skip
+        assert elsewhere.status_code == 422
+        assert elsewhere.json()["errors"][0]["code"] == "ACCOUNT_NOT_ENTITLED"
+        viewer_trades = await a.http.post("/v1/orders", json=ORDER, headers=a.viewer)
+        assert viewer_trades.status_code == 403
+        missing = await a.http.get("/v1/orders/NOPE", headers=a.viewer)
+        assert missing.status_code == 404
+
+    run(scenario, tmp_path)
+
+
+def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(tmp_path: Path) -> None:
+    async def scenario(a: Api) -> None:
+        headers = {**a.trader, "Idempotency-Key": "ticket-7"}
+        first = await a.http.post("/v1/orders", json=ORDER, headers=headers)
+        again = await a.http.post("/v1/orders", json=ORDER, headers=headers)
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert again.json()["order_id"] == first.json()["order_id"]
+        listed = (await a.http.get("/v1/orders", headers=a.trader)).json()["orders"]
+        assert len(listed) == 1
+
+    run(scenario, tmp_path)
+
+
+def test_a_resting_order_is_cancelled_over_http(tmp_path: Path) -> None:
+    async def scenario(a: Api) -> None:
+        resting = {**ORDER, "limit_price": "50.00"}
+        order = (await a.http.post("/v1/orders", json=resting, headers=a.trader)).json()
+        await a.until_status(order["order_id"], {"NEW"})
+        response = await a.http.post(f"/v1/orders/{order['order_id']}/cancel", headers=a.trader)
+        assert response.status_code == 200
+        await a.until_status(order["order_id"], {"CANCELED"})
+
+    run(scenario, tmp_path)
