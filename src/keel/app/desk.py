@@ -86,7 +86,7 @@ class OrderDesk:
                 raise NotFoundError(f"the first request made no order: {result.note}")
             return Placed(order_view(self._visible(user, first)), False, result.note)
         order = self._order_of(result, accepted.order_id)
-        return Placed(order_view(order), result.outcome is not Outcome.DUPLICATE, result.note)
+        return Placed(order_view(order), True, result.note)
 
     async def cancel(self, user: User, order_id: str) -> dict[str, Any]:
         _require(user, Permission.TRADE)
