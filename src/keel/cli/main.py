@@ -14,7 +14,7 @@ from rich.console import Console
 
 import keel
 from keel.bootstrap import database_url, open_store
-from keel.cli import log_commands, order_show, venue_sim
+from keel.cli import log_commands, order_show, serve, venue_sim
 from keel.cli.demo import run_demo
 from keel.domain.errors import KeelError
 from keel.domain.state_machine.docs import lifecycle_markdown, mermaid
@@ -51,12 +51,17 @@ def _build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print JSON")
     show.add_argument("--db", help=DB_HELP)
     venue_sim.add_parser(commands)
+    serve.add_parsers(commands)
     return parser
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
     if args.command == "venue-sim":
         return venue_sim.run_venue_sim(args)
+    if args.command == "serve":
+        return serve.run_serve(args, console)
+    if args.command == "users":
+        return serve.run_users(args, console)
     if args.command == "demo":
         run_demo(console)
         return 0
