@@ -181,3 +181,28 @@ def test_a_resting_order_is_cancelled_over_http(tmp_path: Path) -> None:
         await a.until_status(order["order_id"], {"CANCELED"})
 
     run(scenario, tmp_path)
+
+
+def test_fills_and_positions_show_what_was_booked_to_whoever_sees_the_account(
+    tmp_path: Path,
+) -> None:
+    async def scenario(a: Api) -> None:
+        order = (await a.http.post("/v1/orders", json=ORDER, headers=a.trader)).json()
+        await a.until_status(order["order_id"], {"FILLED"})
+        fills = (await a.http.get("/v1/fills", headers=a.viewer)).json()["fills"]
+        assert sum(Decimal(f["qty"]) for f in fills) == 100
+        assert {f["order_id"] for f in fills} == {order["order_id"]}
+        (position,) = (await a.http.get("/v1/positions", headers=a.viewer)).json()["positions"]
+        assert (position["account"], position["instrument"], position["net_qty"]) == (
+            "FUND-A", "ACME", "100",
+        )  # fmt: skip
+        exceptions = await a.http.get("/v1/exceptions", headers=a.viewer)
+        assert exceptions.json() == {"exceptions": [], "next": None}
+        _, other_key = Users(a.node.store).add("zed", "viewer", ["FUND-Z"], SystemClock().now())
+        other = {"Authorization": f"Bearer {other_key}"}
+        assert (await a.http.get("/v1/fills", headers=other)).json()["fills"] == []
+        assert (await a.http.get("/v1/positions", headers=other)).json()["positions"] == []
+        hidden = await a.http.get(f"/v1/orders/{order['order_id']}", headers=other)
+        assert hidden.status_code == 404
+
+    run(scenario, tmp_path)

@@ -175,6 +175,36 @@ def create_app(
                                      after=after, limit=limit)  # fmt: skip
         return {"orders": orders, "next": cursor}
 
+    @app.get("/v1/fills", tags=["books"])
+    async def list_fills(
+        user: Annotated[User, Depends(current_user)],
+        order_id: str | None = None,
+        account: str | None = None,
+        after: Annotated[str | None, Query(description="the cursor of the previous page")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        fills, cursor = desk.fills(user, order_id=order_id, account=account, after=after,
+                                   limit=limit)  # fmt: skip
+        return {"fills": fills, "next": cursor}
+
+    @app.get("/v1/positions", tags=["books"])
+    async def list_positions(
+        user: Annotated[User, Depends(current_user)], account: str | None = None
+    ) -> dict[str, Any]:
+        return {"positions": desk.positions(user, account=account)}
+
+    @app.get("/v1/exceptions", tags=["exceptions"])
+    async def list_exceptions(
+        user: Annotated[User, Depends(current_user)],
+        status: str | None = None,
+        kind: str | None = None,
+        after: Annotated[str | None, Query(description="the cursor of the previous page")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        found, cursor = desk.exceptions(user, status=status, kind=kind, after=after,
+                                        limit=limit)  # fmt: skip
+        return {"exceptions": found, "next": cursor}
+
     @app.post("/v1/orders/{order_id}/cancel", tags=["orders"])
     async def cancel(order_id: str, user: Annotated[User, Depends(current_user)]) -> dict[str, Any]:
         return await desk.cancel(user, order_id)

@@ -134,20 +134,60 @@ class OrderDesk:
         """Return a page of the user's orders in id order (ids sort by creation time), and
         the cursor of the next page (None at the end)."""
         _require(user, Permission.READ)
-        page: list[dict[str, Any]] = []
-        for row in self._rows("orders"):
-            if after is not None and row["order_id"] <= after:
-                continue
-            if not user.sees(row["account"]):
-                continue
-            wanted = ((status, "status"), (account, "account"), (symbol, "instrument"))
-            if any(value is not None and row[column] != value for value, column in wanted):
-                continue
-            page.append(_jsonable(row))
-            if len(page) > limit:
-                break
-        more = len(page) > limit
-        return page[:limit], (page[limit - 1]["order_id"] if more else None)
+        wanted = ((status, "status"), (account, "account"), (symbol, "instrument"))
+        rows = (
+            row for row in self._rows("orders")
+            if user.sees(row["account"])
+            and not any(value is not None and row[col] != value for value, col in wanted)
+        )  # fmt: skip
+        return _page(rows, "order_id", after, limit)
+
+    def fills(
+        self,
+        user: User,
+        *,
+        order_id: str | None = None,
+        account: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Return a page of the user's fills by fill id, and the next page's cursor."""
+        _require(user, Permission.READ)
+        rows = (
+            row for row in self._rows("fills")
+            if user.sees(row["account"])
+            and (order_id is None or row["order_id"] == order_id)
+            and (account is None or row["account"] == account)
+        )  # fmt: skip
+        return _page(rows, "fill_id", after, limit)
+
+    def positions(self, user: User, *, account: str | None = None) -> list[dict[str, Any]]:
+        """Return the user's positions by account and instrument."""
+        _require(user, Permission.READ)
+        return [
+            _jsonable(row) for row in self._rows("positions")
+            if user.sees(row["account"]) and (account is None or row["account"] == account)
+        ]  # fmt: skip
+
+    def exceptions(
+        self,
+        user: User,
+        *,
+        status: str | None = None,
+        kind: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Return a page of the exceptions on the user's orders, by exception id."""
+        _require(user, Permission.READ)
+        accounts = {row["order_id"]: row["account"] for row in self._rows("orders")}
+        rows = (
+            row for row in self._rows("exceptions")
+            if user.sees(accounts.get(row["order_id"] or "", ""))
+            and (status is None or row["status"] == status)
+            and (kind is None or row["kind"] == kind)
+        )  # fmt: skip
+        return _page(rows, "exception_id", after, limit)
 
     def _rows(self, table: str) -> Iterator[dict[str, Any]]:
         return self._store.read_table(table)
@@ -167,6 +207,22 @@ class OrderDesk:
         if order is None:  # the sequencer answered without an order: nothing to show
             raise NotFoundError(f"no order {order_id!r}: {result.note}")
         return order
+
+
+def _page(
+    rows: Iterator[dict[str, Any]], key: str, after: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Up to ``limit`` rows after the cursor ``after`` (rows come in ``key`` order), and the
+    cursor of the next page, or None at the end."""
+    page: list[dict[str, Any]] = []
+    for row in rows:
+        if after is not None and row[key] <= after:
+            continue
+        page.append(_jsonable(row))
+        if len(page) > limit:
+            break
+    more = len(page) > limit
+    return page[:limit], (page[limit - 1][key] if more else None)
 
 
 def _require(user: User, permission: Permission) -> None:
