@@ -22,6 +22,7 @@ from keel.adapters.fix.transport import FixAcceptor, FixInitiator
 from keel.adapters.fix.venue_gateway import FixVenueGateway
 from keel.adapters.fix.venue_mapping import VenueMapping, default_mapping
 from keel.app.dispatch import EffectDispatcher
+from keel.app.feed import EventFeed
 from keel.app.intake import Intake
 from keel.app.ports import Clock, EventStore
 from keel.app.replay import load_order
@@ -81,6 +82,7 @@ class Node:
             find_order=lambda order_id: load_order(store, order_id),
         )  # fmt: skip
         self.journal = FixJournal(store)
+        self.feed = EventFeed(store)
         self.venues: dict[str, FixVenueGateway] = {}
         self.initiators: list[FixInitiator] = []
         self.acceptor: FixAcceptor | None = None
@@ -98,6 +100,8 @@ class Node:
         await self.sequencer.start()
         self.sequencer.subscribe(self.dispatcher)
         self.sequencer.subscribe(self.clients)
+        self.feed.last_seq = self.sequencer.head.last_event_seq
+        self.sequencer.subscribe(self.feed)
         self.dispatcher.start()
         self.clients.start()
         for link in self.config.venues:

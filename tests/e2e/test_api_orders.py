@@ -5,6 +5,8 @@ nothing, idempotent retries, and the order's life as the venue answers it."""
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,6 +15,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
+import websockets
+from fastapi import FastAPI
 
 from keel.adapters.clock import SystemClock
 from keel.adapters.fix.config import SessionConfig
@@ -33,6 +38,7 @@ ACME = Instrument(InstrumentId("ACME"), "ACME", Decimal("0.01"), Decimal(1), Dec
 @dataclass
 class Api:
     http: httpx.AsyncClient
+    app: FastAPI
     node: Node
     trader: dict[str, str]
     viewer: dict[str, str]
@@ -65,13 +71,13 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
     users = Users(store)
     _, trader_key = users.add("alice", "trader", ["FUND-A"], clock.now())
     _, viewer_key = users.add("victor", "viewer", ["FUND-A"], clock.now())
-    app = create_app(OrderDesk(node.sequencer, store, node.intake, clock), users)
+    app = create_app(OrderDesk(node.sequencer, store, node.intake, clock), users, feed=node.feed)
     transport = httpx.ASGITransport(app=app)
     try:
         while node.venues["SIM"].connection is None:
             await asyncio.sleep(0.02)
         async with httpx.AsyncClient(transport=transport, base_url="http://keel") as http:
-            yield Api(http, node,
+            yield Api(http, app, node,
                       {"Authorization": f"Bearer {trader_key}"},
                       {"Authorization": f"Bearer {viewer_key}"})  # fmt: skip
     finally:
@@ -206,3 +212,48 @@ def test_fills_and_positions_show_what_was_booked_to_whoever_sees_the_account(
         assert hidden.status_code == 404
 
     run(scenario, tmp_path)
+
+
+def test_the_stream_sends_events_as_they_commit_and_a_reconnect_since_misses_nothing(
+    tmp_path: Path,
+) -> None:
+    async def scenario(a: Api) -> None:
+        port = _free_port()
+        server = uvicorn.Server(uvicorn.Config(a.app, port=port, log_level="warning",
+                                               lifespan="off"))  # fmt: skip
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.01)
+        token = a.viewer["Authorization"].removeprefix("Bearer ")
+        url = f"ws://127.0.0.1:{port}/v1/stream?token={token}"
+        try:
+            async with websockets.connect(url) as ws:
+                order = (await a.http.post("/v1/orders", json=ORDER, headers=a.trader)).json()
+                seen: list[dict[str, object]] = []
+                while not any(m["type"] == "FillBooked" for m in seen):
+                    seen.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+            seqs = [int(m["seq"]) for m in seen]  # type: ignore[call-overload]
+            assert seqs == sorted(seqs)
+            assert {m["order_id"] for m in seen} == {order["order_id"]}
+            assert seen[0]["type"] == "OrderCreated"
+            assert seen[0]["event"]["spec"]["qty"] == "100"  # type: ignore[index]
+            # a client that saw only the first event comes back and asks for the rest
+            async with websockets.connect(f"{url}&since={seqs[0]}") as ws:
+                again = [json.loads(await asyncio.wait_for(ws.recv(), 10))
+                         for _ in range(len(seqs) - 1)]  # fmt: skip
+            assert [int(m["seq"]) for m in again] == seqs[1:]  # type: ignore[call-overload]
+            refused = websockets.connect(f"ws://127.0.0.1:{port}/v1/stream?token=keel_nope")
+            with pytest.raises(websockets.exceptions.WebSocketException):
+                async with refused as ws:
+                    await asyncio.wait_for(ws.recv(), 5)
+        finally:
+            server.should_exit = True
+            await serving
+
+    run(scenario, tmp_path)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -9,11 +9,12 @@ JSON strings ("10.25"): a JSON number would pass through a binary float first.
 annotations, which name dependencies local to ``create_app``.)
 """
 
+import asyncio
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,6 +27,7 @@ from keel.app.desk import (
     OrderDesk,
     RequestRefusedError,
 )
+from keel.app.feed import EventFeed, StreamTooSlowError
 from keel.app.intake import OrderRequest
 from keel.app.users import User, Users
 from keel.domain.enums import OrdType, Side, TimeInForce
@@ -86,7 +88,11 @@ def _decimal(text: str | None) -> Decimal | None:
 
 
 def create_app(
-    desk: OrderDesk, users: Users, *, ready: Callable[[], bool] = lambda: True
+    desk: OrderDesk,
+    users: Users,
+    *,
+    feed: EventFeed | None = None,
+    ready: Callable[[], bool] = lambda: True,
 ) -> FastAPI:
     """Build the API over an order desk and a user directory."""
     app = FastAPI(title="Keel", version="1", openapi_url="/openapi.json", docs_url="/docs")
@@ -129,6 +135,19 @@ def create_app(
         response = problem(401, "Unauthorized", "send an API key: Authorization: Bearer keel_...")
         response.headers["WWW-Authenticate"] = "Bearer"
         return response
+
+    @app.websocket("/v1/stream")
+    async def stream(websocket: WebSocket, since: int | None = None, token: str = "") -> None:
+        """Order, fill and exception events as they commit, each with its ``seq``; connect
+        with ``since=<the last seq you saw>`` to get everything after it first. The key
+        comes as ``Authorization: Bearer`` or, from a browser, as ``?token=``."""
+        header = websocket.headers.get("authorization", "")
+        scheme, _, key = header.partition(" ")
+        user = users.authenticate(token or (key.strip() if scheme.lower() == "bearer" else ""))
+        if user is None or feed is None:
+            await websocket.close(code=1008, reason="send an API key (?token=keel_...)")
+            return
+        await _stream_to(websocket, feed, user, since)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
@@ -220,3 +239,29 @@ def create_app(
         )  # fmt: skip
 
     return app
+
+
+async def _stream_to(websocket: WebSocket, feed: EventFeed, user: User, since: int | None) -> None:
+    """Send the feed to an accepted WebSocket until either side ends it."""
+    await websocket.accept()
+
+    async def pump() -> None:
+        async for event in feed.stream(since, user.sees):
+            await websocket.send_json(event.message())
+
+    async def until_closed() -> None:  # the client's own messages are not read
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
+
+    sending = asyncio.create_task(pump())
+    watching = asyncio.create_task(until_closed())
+    done, pending = await asyncio.wait({sending, watching}, return_when="FIRST_COMPLETED")
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    if sending in done and not sending.cancelled():
+        error = sending.exception()
+        if isinstance(error, StreamTooSlowError):
+            await websocket.close(code=1013, reason=str(error))
+        elif error is not None and not isinstance(error, WebSocketDisconnect):
+            raise error

@@ -107,12 +107,17 @@ async def _serve(
     node = Node(store, clock, node_config)
     await node.start()
     app = create_app(
-        OrderDesk(node.sequencer, store, node.intake, clock), Users(store),
+        OrderDesk(node.sequencer, store, node.intake, clock), Users(store), feed=node.feed,
         ready=lambda: all(v.connection is not None for v in node.venues.values()),
     )  # fmt: skip
     server = _Server(
         uvicorn.Config(
-            app, host=args.http_host, port=args.http_port, log_level="warning", lifespan="off"
+            app,
+            host=args.http_host,
+            port=args.http_port,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=5,
         )
     )
     fix = f", FIX clients on {node.config.client_host}:{node.client_port}" if node.acceptor else ""
