@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: install
-	$(BIN)/keel demo
+	$(BIN)/keel demo --serve
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -12,11 +12,13 @@ annotations, which name dependencies local to ``create_app``.)
 import asyncio
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -33,6 +35,8 @@ from keel.app.users import User, Users
 from keel.domain.enums import OrdType, Side, TimeInForce
 
 PROBLEM = "application/problem+json"
+WEB = Path(__file__).resolve().parent.parent / "web"
+"""The operator UI's static files, served at ``/`` with no build step."""
 
 
 class _UnauthorizedError(Exception):
@@ -181,6 +185,12 @@ def create_app(
     ) -> dict[str, Any]:
         return desk.order(user, order_id)
 
+    @app.get("/v1/orders/{order_id}/timeline", tags=["orders"])
+    async def timeline(
+        order_id: str, user: Annotated[User, Depends(current_user)]
+    ) -> dict[str, Any]:
+        return desk.timeline(user, order_id)
+
     @app.get("/v1/orders", tags=["orders"])
     async def list_orders(
         user: Annotated[User, Depends(current_user)],
@@ -238,6 +248,7 @@ def create_app(
             tif=TimeInForce(body.tif) if body.tif else None,
         )  # fmt: skip
 
+    app.mount("/", StaticFiles(directory=WEB, html=True), name="ui")  # after the API routes
     return app
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from keel.app.errors import AppError
 from keel.app.intake import Intake, OrderRequest, Refused
 from keel.app.ports import Clock, EventStore
+from keel.app.queries import order_history
 from keel.app.replay import load_order
 from keel.app.results import Result
 from keel.app.sequencer import Sequencer
@@ -120,6 +121,15 @@ class OrderDesk:
     def order(self, user: User, order_id: str) -> dict[str, Any]:
         _require(user, Permission.READ)
         return order_view(self._visible(user, order_id))
+
+    def timeline(self, user: User, order_id: str) -> dict[str, Any]:
+        """What ``keel order show`` prints, as JSON: every event with its times and the
+        input that caused it, the ids, the fills and the exceptions."""
+        order = self._visible(user, order_id)
+        history = order_history(self._store, order.order_id)
+        if history is None:
+            raise NotFoundError(f"no order {order_id!r}")
+        return history.to_json()
 
     def orders(
         self,

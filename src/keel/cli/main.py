@@ -14,7 +14,7 @@ from rich.console import Console
 
 import keel
 from keel.bootstrap import database_url, open_store
-from keel.cli import log_commands, order_show, serve, venue_sim
+from keel.cli import live_demo, log_commands, order_show, serve, venue_sim
 from keel.cli.demo import run_demo
 from keel.domain.errors import KeelError
 from keel.domain.state_machine.docs import lifecycle_markdown, mermaid
@@ -28,7 +28,14 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"keel {keel.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("demo", help="play scripted order lifecycles through the state machine")
+    demo = commands.add_parser(
+        "demo", help="scripted order lifecycles; with --serve, Keel live with a blotter"
+    )
+    demo.add_argument(
+        "--serve", action="store_true",
+        help="run Keel with a simulated venue, the API and the operator UI (Ctrl-C to stop)",
+    )  # fmt: skip
+    demo.add_argument("--http-port", type=int, default=8080, help="port of the UI and API")
     docs = commands.add_parser("docs", help="print generated documentation")
     docs.add_argument("topic", choices=["lifecycle", "diagram"], help="what to print")
 
@@ -63,6 +70,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     if args.command == "users":
         return serve.run_users(args, console)
     if args.command == "demo":
+        if args.serve:
+            return live_demo.run_live_demo(console, port=args.http_port)
         run_demo(console)
         return 0
     if args.command == "docs":

@@ -77,7 +77,7 @@ def run_users(args: argparse.Namespace, console: Console) -> int:
         store.close()
 
 
-class _Server(uvicorn.Server):
+class KeelServer(uvicorn.Server):
     """uvicorn's server, with Keel's own Ctrl-C: stop serving HTTP, then stop the node
     (committing what it took), then exit 0. (uvicorn's own handling raises the signal
     again once it has stopped, which would cut the node's shutdown short.)"""
@@ -110,7 +110,7 @@ async def _serve(
         OrderDesk(node.sequencer, store, node.intake, clock), Users(store), feed=node.feed,
         ready=lambda: all(v.connection is not None for v in node.venues.values()),
     )  # fmt: skip
-    server = _Server(
+    server = KeelServer(
         uvicorn.Config(
             app,
             host=args.http_host,

@@ -1,0 +1,139 @@
+"""``keel demo --serve``: Keel running for real on its embedded defaults, for a newcomer.
+
+One process: the simulated venue (FIX, a moving market), Keel's node on SQLite
+(``var/demo.db``) routing to it over FIX, the HTTP API and the operator UI, a demo user
+with a fresh key, and a demo trader that sends a few orders a second so the blotter moves.
+It prints the address to open (the key rides in the URL's fragment, which browsers do not
+send to servers) and runs until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import signal
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+from rich.console import Console
+
+from keel.adapters.clock import SystemClock
+from keel.adapters.fix.config import SessionConfig
+from keel.adapters.store.sqlite import SqliteStore
+from keel.adapters.venues.sim.fix_venue import RunningSimVenue, run_sim_venue, venue_session
+from keel.adapters.venues.sim.market import DEFAULT_LISTINGS
+from keel.api.app import create_app
+from keel.app.desk import DeskError, OrderDesk
+from keel.app.intake import OrderRequest
+from keel.app.users import User, Users
+from keel.cli.serve import KeelServer
+from keel.domain.enums import OrdType, Side, TimeInForce
+from keel.node import VENUE_MESSAGES, Node, NodeConfig, VenueLink
+
+DEMO_DB = Path("var") / "demo.db"
+ACCOUNTS = ["FUND-A", "FUND-B"]
+CANCEL_SHARE = 0.2
+"""Share of the demo trader's resting orders it cancels again."""
+
+
+@dataclass
+class DemoStack:
+    """Everything the demo runs, started and ready."""
+
+    venue: RunningSimVenue
+    node: Node
+    app: FastAPI
+    user: User
+    key: str
+
+
+async def start_demo(db: Path, *, tick_interval: float | None = 0.5) -> DemoStack:
+    """Start the simulated venue and a node routing to it; make a demo user and key."""
+    venue = await run_sim_venue(sessions=[venue_session()], seed=7, tick_interval=tick_interval)
+    store = SqliteStore(db)
+    store.migrate()
+    clock = SystemClock()
+    link = VenueLink(
+        SessionConfig("FIX.4.4", "KEEL", "SIM", initiator=True, app_msg_types=VENUE_MESSAGES),
+        "127.0.0.1", venue.port,
+    )  # fmt: skip
+    instruments = {listing.instrument.symbol: listing.instrument for listing in DEFAULT_LISTINGS}
+    node = Node(store, clock, NodeConfig(instruments=instruments, venues=[link],
+                                         default_venue="SIM", timer_interval=0.5))  # fmt: skip
+    await node.start()
+    users = Users(store)
+    user, key = users.add("demo", "trader", ACCOUNTS, clock.now())
+    app = create_app(
+        OrderDesk(node.sequencer, store, node.intake, clock), users, feed=node.feed,
+        ready=lambda: all(v.connection is not None for v in node.venues.values()),
+    )  # fmt: skip
+    while any(v.connection is None for v in node.venues.values()):
+        await asyncio.sleep(0.02)
+    return DemoStack(venue, node, app, user, key)
+
+
+async def stop_demo(stack: DemoStack) -> None:
+    await stack.node.stop()
+    await stack.venue.stop("demo over")
+    stack.node.store.close()
+
+
+async def demo_trader(stack: DemoStack, rng: random.Random, every: float = 0.7) -> None:
+    """Send orders as the demo user: marketable ones that fill, passive ones that rest,
+    and now and then a cancel."""
+    desk = OrderDesk(stack.node.sequencer, stack.node.store, stack.node.intake, SystemClock())
+    while True:
+        await asyncio.sleep(every)
+        listing = rng.choice(DEFAULT_LISTINGS)
+        symbol = listing.instrument.symbol
+        reference = stack.venue.venue.reference_price(symbol)
+        side = rng.choice([Side.BUY, Side.SELL])
+        away = Decimal(rng.choice([-3, -2, -1, 1, 2, 3])) * listing.instrument.tick_size * 5
+        price = (reference + (away if side is Side.BUY else -away)).quantize(Decimal("0.01"))
+        request = OrderRequest(
+            account=rng.choice(ACCOUNTS), symbol=symbol, side=side,
+            qty=Decimal(rng.choice([10, 25, 50, 100, 200])), ord_type=OrdType.LIMIT,
+            limit_price=price, tif=TimeInForce.DAY,
+        )  # fmt: skip
+        with contextlib.suppress(DeskError):
+            placed = await desk.place(stack.user, request)
+            working = placed.order["status"] in ("NEW", "SENT", "PENDING_NEW")
+            if working and rng.random() < CANCEL_SHARE:
+                await asyncio.sleep(every)
+                await desk.cancel(stack.user, placed.order["order_id"])
+
+
+def run_live_demo(console: Console, *, port: int, db: Path = DEMO_DB) -> int:
+    asyncio.run(_serve(console, port, db))
+    return 0
+
+
+async def _serve(console: Console, port: int, db: Path) -> None:
+    db.parent.mkdir(parents=True, exist_ok=True)
+    stack = await start_demo(db)
+    server = KeelServer(uvicorn.Config(stack.app, host="127.0.0.1", port=port,
+                                       log_level="warning", lifespan="off",
+                                       timeout_graceful_shutdown=3))  # fmt: skip
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, server.stop_serving)
+    trader = asyncio.create_task(demo_trader(stack, random.Random(11)))
+    venue_port = stack.venue.port
+    console.print(f"Keel is running on {db} with a simulated venue (FIX on port {venue_port})"
+                  " and a demo trader sending orders.", markup=False, soft_wrap=True)  # fmt: skip
+    console.print(f"Open the blotter:  http://127.0.0.1:{port}/#key={stack.key}", soft_wrap=True)
+    console.print(f"API key of user 'demo' (trader on {', '.join(ACCOUNTS)}): {stack.key}",
+                  markup=False, soft_wrap=True)  # fmt: skip
+    console.print("Ctrl-C to stop.", markup=False)
+    try:
+        await server.serve()
+    finally:
+        trader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await trader
+        await stop_demo(stack)
+        console.print("demo stopped; everything it did is in the log", markup=False)

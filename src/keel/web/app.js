@@ -1,0 +1,179 @@
+// Keel's operator UI: a live blotter, an order ticket and an order's timeline.
+// No build step: plain modern JavaScript against Keel's own HTTP API and WebSocket stream.
+"use strict";
+
+const state = { key: null, orders: new Map(), lastSeq: null, sortKey: "order_id", sortUp: false, socket: null };
+const $ = (id) => document.getElementById(id);
+const TERMINAL = new Set(["FILLED", "CANCELED", "REJECTED", "EXPIRED"]);
+
+// -- signing in: the key comes from the form, or once from the URL's #key=... fragment --
+function start() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (fragment.get("key")) {
+    sessionStorage.setItem("keel-key", fragment.get("key"));
+    history.replaceState(null, "", location.pathname);  // the key does not stay in the address bar
+  }
+  state.key = sessionStorage.getItem("keel-key");
+  if (state.key) { enter(); } else { $("login").hidden = false; }
+}
+
+$("login-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  sessionStorage.setItem("keel-key", $("key").value.trim());
+  state.key = sessionStorage.getItem("keel-key");
+  enter();
+});
+
+async function api(path, options = {}) {
+  const response = await fetch(path, {
+    ...options,
+    headers: { "Authorization": `Bearer ${state.key}`, "Content-Type": "application/json", ...(options.headers || {}) },
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) { const error = new Error(body.detail || response.statusText); error.status = response.status; error.body = body; throw error; }
+  return body;
+}
+
+async function enter() {
+  try {
+    const page = await api("/v1/orders?limit=1000");
+    $("login").hidden = true;
+    $("desk").hidden = false;
+    for (const order of page.orders) state.orders.set(order.order_id, order);
+    render();
+    connect();
+  } catch (error) {
+    sessionStorage.removeItem("keel-key");
+    $("desk").hidden = true;
+    $("login").hidden = false;
+    $("login-error").textContent = error.status === 401 ? "That key is not valid." : `Keel did not answer: ${error.message}`;
+  }
+}
+
+// -- the live stream: every committed event; on a reconnect, since the last one seen --
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const since = state.lastSeq === null ? "" : `&since=${state.lastSeq}`;
+  const socket = new WebSocket(`${scheme}://${location.host}/v1/stream?token=${encodeURIComponent(state.key)}${since}`);
+  state.socket = socket;
+  socket.onopen = () => $("live").classList.add("on");
+  socket.onclose = () => { $("live").classList.remove("on"); setTimeout(connect, 1000); };
+  socket.onmessage = (message) => {
+    const event = JSON.parse(message.data);
+    state.lastSeq = event.seq;
+    refresh(event.order_id);
+  };
+}
+
+const pending = new Set();
+async function refresh(orderId) {
+  if (pending.has(orderId)) return;
+  pending.add(orderId);
+  await new Promise((resolve) => setTimeout(resolve, 30));  // one fetch for a burst of events
+  pending.delete(orderId);
+  try {
+    state.orders.set(orderId, await api(`/v1/orders/${encodeURIComponent(orderId)}`));
+    render();
+    if ($("order-id").textContent === orderId) showOrder(orderId);
+  } catch (error) { /* an order this user may not see */ }
+}
+
+// -- the blotter: filter, sort, status colours --
+function render() {
+  const words = $("filter").value.trim().toUpperCase().split(/\s+/).filter(Boolean);
+  const rows = [...state.orders.values()].filter((o) => {
+    const text = `${o.order_id} ${o.account} ${o.symbol} ${o.side} ${o.status} ${o.client_order_id || ""}`.toUpperCase();
+    return words.every((w) => text.includes(w));
+  });
+  const key = state.sortKey, sign = state.sortUp ? 1 : -1;
+  const numeric = ["qty", "limit_price", "cum_qty", "leaves_qty", "avg_px"].includes(key);
+  rows.sort((a, b) => {
+    const x = a[key] ?? "", y = b[key] ?? "";
+    return sign * (numeric ? Number(x) - Number(y) : String(x).localeCompare(String(y)));
+  });
+  $("orders").replaceChildren(...rows.map(row));
+}
+
+function cell(text, className) {
+  const td = document.createElement("td");
+  td.textContent = text ?? "";
+  if (className) td.className = className;
+  return td;
+}
+
+function row(o) {
+  const tr = document.createElement("tr");
+  tr.dataset.orderId = o.order_id;
+  const status = document.createElement("span");
+  status.className = `status status-${o.status}`;
+  status.textContent = o.status;
+  const statusCell = document.createElement("td");
+  statusCell.append(status);
+  const actions = document.createElement("td");
+  if (!TERMINAL.has(o.status)) {
+    const cancel = document.createElement("button");
+    cancel.textContent = "Cancel";
+    cancel.className = "cancel";
+    cancel.addEventListener("click", async (e) => {
+      e.stopPropagation();
+      try { await api(`/v1/orders/${encodeURIComponent(o.order_id)}/cancel`, { method: "POST" }); }
+      catch (error) { $("ticket-result").textContent = `Cancel refused: ${error.message}`; }
+    });
+    actions.append(cancel);
+  }
+  tr.append(cell(o.order_id), cell(o.account), cell(o.symbol), cell(o.side), cell(o.qty, "num"),
+    cell(o.limit_price, "num"), statusCell, cell(o.cum_qty, "num"), cell(o.leaves_qty, "num"),
+    cell(o.avg_px, "num"), cell((o.updated_at || "").slice(11, 23)), actions);
+  tr.addEventListener("click", () => showOrder(o.order_id));
+  return tr;
+}
+
+$("filter").addEventListener("input", render);
+document.querySelectorAll("#blotter th[data-key]").forEach((th) => th.addEventListener("click", () => {
+  state.sortUp = state.sortKey === th.dataset.key ? !state.sortUp : true;
+  state.sortKey = th.dataset.key;
+  render();
+}));
+
+// -- the ticket --
+$("ticket-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const form = new FormData(e.target);
+  const order = Object.fromEntries([...form.entries()].filter(([, v]) => v !== ""));
+  if (order.type === "MARKET") delete order.limit_price;
+  try {
+    const placed = await api("/v1/orders", { method: "POST", body: JSON.stringify(order) });
+    state.orders.set(placed.order_id, placed);
+    render();
+    $("ticket-result").textContent = `Order ${placed.order_id}: ${placed.status}`;
+  } catch (error) {
+    const reasons = (error.body && error.body.errors || []).map((x) => `${x.field}: ${x.reason}`).join("; ");
+    $("ticket-result").textContent = `Refused: ${reasons || error.message}`;
+  }
+});
+
+// -- one order: what happened, in order --
+async function showOrder(orderId) {
+  try {
+    const story = await api(`/v1/orders/${encodeURIComponent(orderId)}/timeline`);
+    $("order").hidden = false;
+    $("order-id").textContent = orderId;
+    const facts = $("order-facts");
+    facts.replaceChildren();
+    for (const fact of story.facts || []) { const dd = document.createElement("dd"); dd.textContent = fact; facts.append(dd); }
+    $("timeline").replaceChildren(...story.timeline.map((t) => {
+      const tr = document.createElement("tr");
+      tr.append(cell((t.processed_time || "").replace("T", " ").slice(0, 23)), cell(t.type), cell(t.summary), cell(t.input_source));
+      return tr;
+    }));
+    $("fills").replaceChildren(...story.fills.map((f) => {
+      const tr = document.createElement("tr");
+      tr.append(cell(f.fill_id), cell(f.exec_id), cell(f.qty, "num"), cell(f.price, "num"), cell((f.event_time || "").slice(11, 23)));
+      return tr;
+    }));
+  } catch (error) { $("ticket-result").textContent = `Cannot show ${orderId}: ${error.message}`; }
+}
+$("close-order").addEventListener("click", () => { $("order").hidden = true; $("order-id").textContent = ""; });
+
+window.addEventListener("hashchange", start);  // a #key=... pasted into an open page
+start();

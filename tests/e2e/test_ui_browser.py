@@ -1,0 +1,96 @@
+"""The operator UI in a real browser (Debian's Chromium, driven by Playwright) against the
+demo stack: sign in, send an order from the ticket, watch it fill on the live blotter,
+open its timeline, cancel a resting one."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from keel.cli.live_demo import start_demo, stop_demo
+
+playwright = pytest.importorskip(
+    "playwright.async_api", reason="playwright is not installed: make test installs it"
+)
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.timeout(120),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason="needs Debian's chromium: apt-get install chromium (.ci/run installs it)",
+    ),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_an_operator_trades_and_reads_a_timeline_in_the_browser(tmp_path: Path) -> None:
+    async_playwright, expect = playwright.async_playwright, playwright.expect
+
+    async def scenario() -> None:
+        stack = await start_demo(tmp_path / "demo.db", tick_interval=None)
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(stack.app, port=port, log_level="warning",
+                                               lifespan="off"))  # fmt: skip
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.01)
+        try:
+            async with async_playwright() as p:
+                browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+                page = await browser.new_page()
+                # a wrong key is refused with a message
+                await page.goto(f"http://127.0.0.1:{port}/")
+                await page.fill("#key", "keel_wrong")
+                await page.click("#login-form button")
+                await expect(page.locator("#login-error")).to_contain_text("not valid")
+                # the demo's address carries the key in its fragment
+                await page.goto(f"http://127.0.0.1:{port}/#key={stack.key}")
+                await expect(page.locator("#desk")).to_be_visible()
+                await expect(page.locator("#live")).to_have_class("dot on")
+                assert "#key" not in page.url
+                # a marketable order from the ticket fills, and the blotter shows it live
+                ticket = page.locator("#ticket-form")
+                await ticket.locator("[name=account]").fill("FUND-A")
+                await ticket.locator("[name=qty]").fill("10")
+                await ticket.locator("[name=limit_price]").fill("150.00")
+                await ticket.locator("button").click()
+                filled = page.locator("#orders tr", has_text="FILLED")
+                await expect(filled).to_have_count(1, timeout=15_000)
+                # its timeline: created, sent, filled, with the input each came from
+                await filled.click()
+                await expect(page.locator("#order")).to_be_visible()
+                timeline = page.locator("#timeline tr")
+                await expect(timeline.first).to_contain_text("OrderCreated")
+                await expect(page.locator("#timeline")).to_contain_text("FillBooked")
+                await expect(page.locator("#fills tr")).not_to_have_count(0)
+                # a resting order is cancelled from the blotter
+                await ticket.locator("[name=limit_price]").fill("50.00")
+                await ticket.locator("button").click()
+                resting = page.locator("#orders tr", has_text="NEW")
+                await expect(resting).to_have_count(1, timeout=15_000)
+                await resting.locator("button.cancel").click()
+                await expect(page.locator("#orders tr", has_text="CANCELED")).to_have_count(
+                    1, timeout=15_000
+                )
+                # the filter narrows the blotter
+                await page.fill("#filter", "canceled")
+                await expect(page.locator("#orders tr")).to_have_count(1)
+                await page.screenshot(path=str(tmp_path / "blotter.png"), full_page=True)
+                await browser.close()
+        finally:
+            server.should_exit = True
+            await serving
+            await stop_demo(stack)
+
+    asyncio.run(scenario())
