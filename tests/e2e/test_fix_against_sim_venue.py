@@ -5,7 +5,7 @@ booked twice."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +26,7 @@ from keel.domain.inputs import CancelRequest, NewOrderAccepted
 from keel.domain.instruments import Instrument
 from keel.domain.order import Order, OrderSpec
 from keel.node import VENUE_MESSAGES, Node, NodeConfig, VenueLink
+from support.aio import until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -68,15 +69,6 @@ class Desk:
                           cl_ord_id=ClOrdId(f"{order_id}.2")),
             source="test",
         )  # fmt: skip
-
-
-async def until(check: Callable[[], object], timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 @asynccontextmanager

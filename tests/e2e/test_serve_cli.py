@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,17 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from support.aio import free_port
 from support.cli import KEEL, keel
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 
 ENV = {"PATH": "/usr/bin:/bin", "TERM": "dumb", "COLUMNS": "200"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 import uvicorn
 
 from keel.cli.live_demo import start_demo, stop_demo
+from support.aio import free_port
 
 playwright = pytest.importorskip(
     "playwright.async_api", reason="playwright is not installed: make test installs it"
@@ -26,12 +26,6 @@ pytestmark = [
         reason="needs Debian's chromium: apt-get install chromium (.ci/run installs it)",
     ),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_an_operator_trades_and_reads_a_timeline_in_the_browser(tmp_path: Path) -> None:

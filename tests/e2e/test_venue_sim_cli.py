@@ -23,6 +23,7 @@ from keel.adapters.fix.message import FixMessage
 from keel.adapters.fix.session import Session
 from keel.adapters.fix.store import MemorySessionStore
 from keel.adapters.fix.transport import FixConnection, FixInitiator
+from support.aio import until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 
@@ -70,14 +71,6 @@ class Desk:
         self, connection: FixConnection, message: FixMessage, poss_dup: bool
     ) -> None:
         self.messages.append(message)
-
-
-async def until(check: object, timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():  # type: ignore[operator]
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 @asynccontextmanager

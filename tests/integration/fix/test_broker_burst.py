@@ -6,9 +6,7 @@ each order once, and no execution is booked twice."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -26,27 +24,13 @@ from keel.domain.ids import ClOrdId, InstrumentId, OrderId
 from keel.domain.inputs import NewOrderAccepted
 from keel.domain.instruments import Instrument
 from keel.node import VENUE_MESSAGES, Node, NodeConfig, VenueLink
+from support.aio import free_port, until
 from support.builders import spec
 from support.quickfix_driver import QuickFixPeer, fields_of, needs_quickfix
 
 pytestmark = [pytest.mark.integration, needs_quickfix, pytest.mark.timeout(120)]
 
 ACME = Instrument(InstrumentId("ACME"), "ACME", Decimal("0.01"), Decimal(1), Decimal(1), 2)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def until(check: Callable[[], object], timeout: float = 20.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 @pytest.mark.parametrize(

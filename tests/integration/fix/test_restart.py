@@ -4,8 +4,6 @@ numbers: the broker (QuickFIX, with its own file store) sees no reset and no gap
 from __future__ import annotations
 
 import asyncio
-import socket
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +22,7 @@ from keel.domain.ids import ClOrdId, InstrumentId, OrderId
 from keel.domain.inputs import NewOrderAccepted
 from keel.domain.instruments import Instrument
 from keel.node import VENUE_MESSAGES, Node, NodeConfig, VenueLink
+from support.aio import free_port, until
 from support.builders import spec
 from support.quickfix_driver import QuickFixPeer, fields_of, needs_quickfix
 
@@ -33,21 +32,6 @@ ACME = Instrument(InstrumentId("ACME"), "ACME", Decimal("0.01"), Decimal(1), Dec
 SESSION = SessionConfig(
     "FIX.4.4", "KEEL", "SIMBROKER", initiator=True, app_msg_types=VENUE_MESSAGES
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def until(check: Callable[[], object], timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 def node_on(db: Path, port: int) -> Node:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -19,15 +18,10 @@ from keel.adapters.fix.message import FixMessage
 from keel.adapters.fix.session import Session
 from keel.adapters.fix.store import MemorySessionStore
 from keel.adapters.fix.transport import FixAcceptor, FixConnection, FixInitiator
+from support.aio import free_port, until
 from support.quickfix_driver import QuickFixPeer, fields_of, needs_quickfix
 
 pytestmark = [pytest.mark.integration, needs_quickfix, pytest.mark.timeout(90)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -69,15 +63,6 @@ def new_order(cl_ord_id: str) -> list[tuple[int, object]]:
         (t.TRANSACT_TIME, datetime.now(UTC).strftime("%Y%m%d-%H:%M:%S.000")),
         (t.ORDER_QTY, 100), (t.ORD_TYPE, "2"), (t.PRICE, "10.00"),
     ]  # fmt: skip
-
-
-async def until(check: object, timeout: float = 10.0) -> None:
-    """Wait until ``check()`` is true."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():  # type: ignore[operator]
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 async def peer_wait(peer: QuickFixPeer, match: object, timeout: float = 10.0) -> dict[str, object]:

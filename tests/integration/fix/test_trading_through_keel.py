@@ -4,7 +4,6 @@ intake -> sequencer -> venue initiator -> broker, and the reports back the same 
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,17 +22,12 @@ from keel.domain.enums import OrderStatus
 from keel.domain.ids import InstrumentId
 from keel.domain.instruments import Instrument
 from keel.node import CLIENT_MESSAGES, VENUE_MESSAGES, Node, NodeConfig, VenueLink
+from support.aio import free_port
 from support.quickfix_driver import Event, QuickFixPeer, fields_of, needs_quickfix
 
 pytestmark = [pytest.mark.integration, needs_quickfix, pytest.mark.timeout(120)]
 
 ACME = Instrument(InstrumentId("ACME"), "ACME", Decimal("0.01"), Decimal(1), Decimal(1), 2)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

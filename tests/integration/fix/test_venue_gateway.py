@@ -5,8 +5,7 @@ asked for after a reconnect."""
 from __future__ import annotations
 
 import asyncio
-import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,16 +29,11 @@ from keel.domain.enums import OrderStatus
 from keel.domain.ids import ClOrdId, OrderId
 from keel.domain.inputs import NewOrderAccepted
 from keel.domain.order import Order
+from support.aio import free_port, until
 from support.builders import spec
 from support.quickfix_driver import QuickFixPeer, fields_of, needs_quickfix
 
 pytestmark = [pytest.mark.integration, needs_quickfix, pytest.mark.timeout(90)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -101,15 +95,6 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
         await dispatcher.stop()
         await sequencer.stop()
         await asyncio.to_thread(peer.stop)
-
-
-async def until(check: Callable[[], object], timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 def report(

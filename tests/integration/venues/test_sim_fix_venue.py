@@ -25,6 +25,7 @@ from keel.adapters.fix.transport import FixConnection, FixInitiator
 from keel.adapters.venues.sim import FaultPlan, Trigger
 from keel.adapters.venues.sim.fix_venue import RunningSimVenue, run_sim_venue, venue_session
 from keel.domain.enums import Side
+from support.aio import until
 from support.quickfix_driver import QuickFixPeer, fields_of, needs_quickfix
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -144,14 +145,6 @@ class KeelClient:
         seen = len(self.messages)
         await self.send(msg_type, body)
         return (await self.receive(seen + 1))[seen]
-
-
-async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 @asynccontextmanager
