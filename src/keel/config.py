@@ -20,6 +20,12 @@ An example::
     [fix]
     listen_port = 9878
 
+    [[risk]]                     # pre-trade limits; account and symbol default to "*" (any)
+    account = "FUND-A"
+    max_order_qty = "10000"
+    max_notional = "1000000"
+    collar = "0.05"              # a limit price at most 5% from the last traded price
+
     [[fix.clients]]
     comp_id = "CLIENT1"          # the client's SenderCompID; Keel answers as "KEEL"
     version = "4.4"
@@ -52,6 +58,7 @@ from keel.app.secret import Secret
 from keel.domain.errors import KeelError
 from keel.domain.ids import InstrumentId
 from keel.domain.instruments import Instrument
+from keel.domain.risk import Limits
 from keel.node import CLIENT_MESSAGES, VENUE_MESSAGES, NodeConfig, VenueLink
 
 VERSIONS = {"4.2": "FIX.4.2", "4.4": "FIX.4.4", "FIX.4.2": "FIX.4.2", "FIX.4.4": "FIX.4.4"}
@@ -126,6 +133,9 @@ class _Reader:
         if number is None or not number.is_finite() or number <= 0:
             raise self.fail(_join(key, name), "must be a positive decimal in a string")
         return number
+
+    def optional_decimal(self, data: Mapping[str, Any], key: str, name: str) -> Decimal | None:
+        return None if data.get(name) is None else self.decimal(data, key, name)
 
     def strings(self, data: Mapping[str, Any], key: str, name: str) -> frozenset[str]:
         value = data.get(name, [])
@@ -222,8 +232,19 @@ def load_config(
     default_venue = r.optional_text(node, "node", "default_venue")
     if default_venue is not None and default_venue not in names:
         raise r.fail("node.default_venue", f"{default_venue!r} is not one of fix.venues")
+    limits: dict[tuple[str, str], Limits] = {}
+    for n, raw in enumerate(r.tables(data, "", "risk")):
+        key = f"risk[{n}]"
+        scope = (r.text(raw, key, "account", "*"), r.text(raw, key, "symbol", "*"))
+        if scope in limits:
+            raise r.fail(key, f"limits for account {scope[0]!r} on {scope[1]!r} are given twice")
+        limits[scope] = Limits(
+            max_order_qty=r.optional_decimal(raw, key, "max_order_qty"),
+            max_notional=r.optional_decimal(raw, key, "max_notional"),
+            collar=r.optional_decimal(raw, key, "collar"),
+        )
     config = NodeConfig(
-        instruments=instruments, clients=clients, venues=venues,
+        instruments=instruments, clients=clients, venues=venues, limits=limits,
         client_host=r.text(fix, "fix", "listen_host", "127.0.0.1"),
         client_port=r.whole(fix, "fix", "listen_port", 9878, 0, 65535),
         default_venue=default_venue,

@@ -25,10 +25,12 @@ from keel.app.dispatch import EffectDispatcher
 from keel.app.feed import EventFeed
 from keel.app.intake import Intake
 from keel.app.ports import Clock, EventStore
+from keel.app.prices import LastPrices
 from keel.app.replay import load_order
 from keel.app.secret import Secret
 from keel.app.sequencer import Sequencer
 from keel.domain.instruments import Instrument
+from keel.domain.risk import Limits
 
 CLIENT_MESSAGES = frozenset({"D", "F", "G", "H"})
 VENUE_MESSAGES = frozenset({"8", "9", "j"})
@@ -62,6 +64,8 @@ class NodeConfig:
     default_venue: str | None = None
     timer_interval: float = 1.0
     reconnect_backoff: tuple[float, float] = (0.5, 30.0)
+    limits: dict[tuple[str, str], Limits] = field(default_factory=dict)
+    """Pre-trade limits by (account, symbol); ``"*"`` stands for any."""
     session_stores: dict[str, SessionStore] = field(default_factory=dict)
     """Session stores by session id; a session without one keeps its numbers and messages
     in the node's event store (``DurableSessionStore``)."""
@@ -76,7 +80,11 @@ class Node:
         self.config = config
         self.sequencer = Sequencer(store, clock)
         self.dispatcher = EffectDispatcher(self.sequencer, clock)
-        self.intake = Intake(config.instruments, default_venue=config.default_venue)
+        self.prices = LastPrices()
+        self.intake = Intake(
+            config.instruments, default_venue=config.default_venue, limits=config.limits,
+            last_price=self.prices.get,
+        )  # fmt: skip
         self.clients = FixClientGateway(
             self.intake, self.sequencer, config.clients, clock.now,
             find_order=lambda order_id: load_order(store, order_id),
@@ -102,6 +110,7 @@ class Node:
         self.sequencer.subscribe(self.clients)
         self.feed.last_seq = self.sequencer.head.last_event_seq
         self.sequencer.subscribe(self.feed)
+        self.sequencer.subscribe(self.prices)
         self.dispatcher.start()
         self.clients.start()
         for link in self.config.venues:

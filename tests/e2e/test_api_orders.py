@@ -28,6 +28,7 @@ from keel.app.desk import OrderDesk
 from keel.app.users import Users
 from keel.domain.ids import InstrumentId
 from keel.domain.instruments import Instrument
+from keel.domain.risk import Limits
 from keel.node import VENUE_MESSAGES, Node, NodeConfig, VenueLink
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
@@ -56,7 +57,9 @@ class Api:
 
 
 @asynccontextmanager
-async def api(tmp_path: Path) -> AsyncIterator[Api]:
+async def api(
+    tmp_path: Path, limits: dict[tuple[str, str], Limits] | None = None
+) -> AsyncIterator[Api]:
     venue = await run_sim_venue(sessions=[venue_session()], tick_interval=None)
     store = SqliteStore(tmp_path / "keel.db")
     store.migrate()
@@ -66,7 +69,8 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
     )  # fmt: skip
     clock = SystemClock()
     node = Node(store, clock, NodeConfig(instruments={"ACME": ACME}, venues=[link],
-                                         default_venue="SIM", timer_interval=0.2))  # fmt: skip
+                                         default_venue="SIM", timer_interval=0.2,
+                                         limits=limits or {}))  # fmt: skip
     await node.start()
     users = Users(store)
     _, trader_key = users.add("alice", "trader", ["FUND-A"], clock.now())
@@ -90,9 +94,13 @@ ORDER = {"account": "FUND-A", "symbol": "ACME", "side": "BUY", "qty": "100",
          "type": "LIMIT", "limit_price": "150.00"}  # fmt: skip
 
 
-def run(scenario: Callable[[Api], object], tmp_path: Path) -> None:
+def run(
+    scenario: Callable[[Api], object],
+    tmp_path: Path,
+    limits: dict[tuple[str, str], Limits] | None = None,
+) -> None:
     async def main() -> None:
-        async with api(tmp_path) as a:
+        async with api(tmp_path, limits) as a:
             await scenario(a)  # type: ignore[misc]
 
     asyncio.run(main())
@@ -257,3 +265,30 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def test_an_order_over_a_limit_is_recorded_as_rejected_with_the_reason(tmp_path: Path) -> None:
+    limits = {("FUND-A", "*"): Limits(max_order_qty=Decimal(500), collar=Decimal("0.05"))}
+
+    async def scenario(a: Api) -> None:
+        big = await a.http.post("/v1/orders", json={**ORDER, "qty": "1000"}, headers=a.trader)
+        assert big.status_code == 201  # created and recorded, not an HTTP error
+        assert big.json()["status"] == "REJECTED"
+        assert "RISK_MAX_ORDER_QTY" in big.json()["reject_reason"]
+        story = (await a.http.get(f"/v1/orders/{big.json()['order_id']}/timeline",
+                                  headers=a.trader)).json()  # fmt: skip
+        assert [t["type"] for t in story["timeline"]] == ["OrderCreated", "OrderRejected"]
+        # once a fill gives a last price, a limit far from it is outside the collar
+        filled = (await a.http.post("/v1/orders", json=ORDER, headers=a.trader)).json()
+        await a.until_status(filled["order_id"], {"FILLED"})
+        while a.node.prices.get("ACME") is None:  # the fill's price reaches the checks
+            await asyncio.sleep(0.01)
+        wild = await a.http.post("/v1/orders", json={**ORDER, "limit_price": "150.00"},
+                                 headers=a.trader)  # fmt: skip
+        assert (wild.json()["status"], wild.json()["reject_reason"].split(":")[0]) == (
+            "REJECTED", "RISK_PRICE_COLLAR",
+        )  # fmt: skip
+        listed = (await a.http.get("/v1/orders?status=REJECTED", headers=a.viewer)).json()
+        assert len(listed["orders"]) == 2
+
+    run(scenario, tmp_path, limits)

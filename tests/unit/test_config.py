@@ -24,6 +24,14 @@ tick = "0.05"
 lot = "100"
 currency = "EUR"
 
+[[risk]]
+account = "FUND-A"
+max_order_qty = "10000"
+collar = "0.05"
+
+[[risk]]
+max_notional = "5000000"
+
 [fix]
 listen_port = 9878
 secrets_file = "secrets.toml"
@@ -81,6 +89,9 @@ def test_the_example_file_gives_instruments_clients_and_venues(tmp_path: Path) -
     assert brkr.password is not None
     assert brkr.password.reveal() == "s3cret"
     assert node.default_venue == "SIM"
+    assert node.limits[("FUND-A", "*")].max_order_qty == Decimal(10000)
+    assert node.limits[("FUND-A", "*")].collar == Decimal("0.05")
+    assert node.limits[("*", "*")].max_notional == Decimal(5_000_000)
 
 
 def test_a_password_never_shows_in_a_repr(tmp_path: Path) -> None:
@@ -110,6 +121,7 @@ def test_a_password_never_shows_in_a_repr(tmp_path: Path) -> None:
          "node.default_venue: 'XYZ' is not one of fix.venues"),
         (('start = "07:00"', 'start = "7 am"'), "fix.venues[0].schedule.start: must be a time"),
         (('heartbeat = 10', 'heartbeat = "ten"'), "fix.clients[0].heartbeat: must be a whole"),
+        (('collar = "0.05"', "collar = 0.05"), "risk[0].collar: write it as a string"),
     ],
 )  # fmt: skip
 def test_each_mistake_is_named_by_file_and_key(

@@ -10,16 +10,17 @@ unknown instrument, an account the user may not trade, terms off tick) is refuse
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from keel.domain.enums import OrdType, Side, TimeInForce
+from keel.domain.enums import OrdType, RejectSource, Side, TimeInForce
 from keel.domain.ids import AccountId, ClientOrderId, ClOrdId, InstrumentId, OrderId, VenueId
-from keel.domain.inputs import CancelRequest, NewOrderAccepted, ReplaceRequest
+from keel.domain.inputs import CancelRequest, NewOrderAccepted, NewOrderDenied, ReplaceRequest
 from keel.domain.instruments import Instrument, Violation, check_order_terms
 from keel.domain.order import Order, OrderSpec
+from keel.domain.risk import Limits, check_limits, limits_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,15 +85,21 @@ class Intake:
         *,
         default_venue: str | None = None,
         ids: OrderIds | None = None,
+        limits: dict[tuple[str, str], Limits] | None = None,
+        last_price: Callable[[str], Decimal | None] = lambda _symbol: None,
     ) -> None:
         self._instruments = instruments
         self._default_venue = default_venue
         self._ids = ids or OrderIds()
+        self._limits = limits or {}
+        self._last_price = last_price
 
     def new_order(
         self, request: OrderRequest, *, actor: str, accounts: frozenset[str], now: datetime
-    ) -> NewOrderAccepted | Refused:
-        """Return the accepted new order, or why it is refused."""
+    ) -> NewOrderAccepted | NewOrderDenied | Refused:
+        """Return the accepted new order; the order denied by a pre-trade limit (it is
+        recorded, as REJECTED with the limit's code); or why it cannot be an order at all
+        (nothing is recorded)."""
         problems: list[Violation] = []
         if request.account not in accounts:
             problems.append(
@@ -125,12 +132,28 @@ class Intake:
             request.ord_type, request.qty, request.limit_price, request.stop_price, request.tif,
             request.expire_time, VenueId(venue) if venue else None,
         )  # fmt: skip
+        client_order_id = (
+            ClientOrderId(request.client_order_id) if request.client_order_id else None
+        )
+        parent_id = OrderId(request.parent_id) if request.parent_id else None
+        limits = limits_for(self._limits, request.account, request.symbol)
+        breach = None
+        if limits is not None:
+            breach = check_limits(
+                limits, ord_type=request.ord_type, qty=request.qty,
+                limit_price=request.limit_price, last_price=self._last_price(request.symbol),
+            )  # fmt: skip
+        if breach is not None:
+            return NewOrderDenied(
+                order_id=order_id, ingest_time=now, event_time=now, spec=spec,
+                cl_ord_id=ClOrdId(f"{order_id}.1"), source=RejectSource.RISK,
+                reason_code=breach.code, text=breach.text, client_order_id=client_order_id,
+                parent_id=parent_id, actor=actor,
+            )  # fmt: skip
         return NewOrderAccepted(
             order_id=order_id, ingest_time=now, event_time=now, spec=spec,
-            cl_ord_id=ClOrdId(f"{order_id}.1"),
-            client_order_id=ClientOrderId(request.client_order_id)
-            if request.client_order_id else None,
-            parent_id=OrderId(request.parent_id) if request.parent_id else None, actor=actor,
+            cl_ord_id=ClOrdId(f"{order_id}.1"), client_order_id=client_order_id,
+            parent_id=parent_id, actor=actor,
         )  # fmt: skip
 
     def cancel(self, order: Order, *, actor: str, now: datetime) -> CancelRequest:
