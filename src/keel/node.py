@@ -21,6 +21,7 @@ from keel.adapters.fix.store import DurableSessionStore, FixJournal, SessionStor
 from keel.adapters.fix.transport import FixAcceptor, FixInitiator
 from keel.adapters.fix.venue_gateway import FixVenueGateway
 from keel.adapters.fix.venue_mapping import VenueMapping, default_mapping
+from keel.adapters.metrics import NodeMetrics
 from keel.app.dispatch import EffectDispatcher
 from keel.app.feed import EventFeed
 from keel.app.intake import Intake
@@ -92,6 +93,16 @@ class Node:
         self.journal = FixJournal(store)
         self.feed = EventFeed(store)
         self.venues: dict[str, FixVenueGateway] = {}
+        self.metrics = NodeMetrics(
+            clock.now,
+            open_orders=lambda: list(self.sequencer.open_orders.values()),
+            open_exceptions=lambda: [
+                row["kind"] for row in store.read_table("exceptions")
+                if row["status"] != "RESOLVED"
+            ],
+            venues=lambda: {name: g.connection is not None for name, g in self.venues.items()},
+            unavailable=lambda: self.dispatcher.failed,
+        )  # fmt: skip
         self.initiators: list[FixInitiator] = []
         self.acceptor: FixAcceptor | None = None
 
@@ -111,6 +122,7 @@ class Node:
         self.feed.last_seq = self.sequencer.head.last_event_seq
         self.sequencer.subscribe(self.feed)
         self.sequencer.subscribe(self.prices)
+        self.sequencer.subscribe(self.metrics)
         self.dispatcher.start()
         self.clients.start()
         for link in self.config.venues:

@@ -75,7 +75,8 @@ async def api(
     users = Users(store)
     _, trader_key = users.add("alice", "trader", ["FUND-A"], clock.now())
     _, viewer_key = users.add("victor", "viewer", ["FUND-A"], clock.now())
-    app = create_app(OrderDesk(node.sequencer, store, node.intake, clock), users, feed=node.feed)
+    app = create_app(OrderDesk(node.sequencer, store, node.intake, clock), users,
+                     feed=node.feed, metrics=node.metrics.text)  # fmt: skip
     transport = httpx.ASGITransport(app=app)
     try:
         while node.venues["SIM"].connection is None:
@@ -292,3 +293,22 @@ def test_an_order_over_a_limit_is_recorded_as_rejected_with_the_reason(tmp_path:
         assert len(listed["orders"]) == 2
 
     run(scenario, tmp_path, limits)
+
+
+def test_metrics_count_inputs_lag_batches_closed_orders_and_venue_sessions(tmp_path: Path) -> None:
+    async def scenario(a: Api) -> None:
+        order = (await a.http.post("/v1/orders", json=ORDER, headers=a.trader)).json()
+        await a.until_status(order["order_id"], {"FILLED"})
+        await asyncio.sleep(0.05)  # the release after the last commit
+        response = await a.http.get("/metrics")
+        assert response.status_code == 200
+        text = response.text
+        assert 'keel_inputs_total{outcome="APPLIED",source="rest"} 1.0' in text
+        assert 'keel_inputs_total{outcome="APPLIED",source="fix:SIM"}' in text
+        assert 'keel_orders_closed_total{status="FILLED"} 1.0' in text
+        assert 'keel_venue_session_up{venue="SIM"} 1.0' in text
+        assert "keel_processing_lag_seconds_count" in text
+        assert "keel_commit_batch_inputs_bucket" in text
+        assert "keel_open_exceptions" in text
+
+    run(scenario, tmp_path)

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -97,6 +97,7 @@ def create_app(
     *,
     feed: EventFeed | None = None,
     ready: Callable[[], bool] = lambda: True,
+    metrics: Callable[[], bytes] | None = None,
 ) -> FastAPI:
     """Build the API over an order desk and a user directory."""
     app = FastAPI(title="Keel", version="1", openapi_url="/openapi.json", docs_url="/docs")
@@ -152,6 +153,13 @@ def create_app(
             await websocket.close(code=1008, reason="send an API key (?token=keel_...)")
             return
         await _stream_to(websocket, feed, user, since)
+
+    @app.get("/metrics", tags=["health"], response_class=Response)
+    async def prometheus() -> Response:
+        """Prometheus metrics (unauthenticated, like the health checks: expose the API on
+        a private interface, or put a proxy in front of this route)."""
+        body = metrics() if metrics is not None else b""
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

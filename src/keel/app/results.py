@@ -45,6 +45,10 @@ class Committed:
 
     result: Result
     events: tuple[EventRecord, ...]
+    source: str = ""
+    """Where the input came from (``rest``, ``fix:CLIENT1``, ``timer``...)."""
+    ingest_time: datetime | None = None
+    """When Keel received the input (for the ingest-to-release lag)."""
 
 
 Subscriber = Callable[[Sequence[Committed]], None]

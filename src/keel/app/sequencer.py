@@ -294,7 +294,10 @@ class Sequencer:
             if not sub.future.done():
                 sub.future.set_result(result)
         if self._subscribers:
-            committed = [Committed(result, events) for _, result, events in prepared.released]
+            committed = [
+                Committed(result, events, sub.source, sub.inp.ingest_time)
+                for sub, result, events in prepared.released
+            ]
             for subscriber in self._subscribers:
                 try:
                     subscriber(committed)

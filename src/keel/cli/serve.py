@@ -109,6 +109,7 @@ async def _serve(
     app = create_app(
         OrderDesk(node.sequencer, store, node.intake, clock), Users(store), feed=node.feed,
         ready=lambda: all(v.connection is not None for v in node.venues.values()),
+        metrics=node.metrics.text,
     )  # fmt: skip
     server = KeelServer(
         uvicorn.Config(
