@@ -76,7 +76,8 @@ async def api(
     _, trader_key = users.add("alice", "trader", ["FUND-A"], clock.now())
     _, viewer_key = users.add("victor", "viewer", ["FUND-A"], clock.now())
     app = create_app(OrderDesk(node.sequencer, store, node.intake, clock), users,
-                     feed=node.feed, metrics=node.metrics.text)  # fmt: skip
+                     feed=node.feed, metrics=node.metrics.text,
+                     audit_log=store.record_audit)  # fmt: skip
     transport = httpx.ASGITransport(app=app)
     try:
         while node.venues["SIM"].connection is None:
@@ -310,5 +311,34 @@ def test_metrics_count_inputs_lag_batches_closed_orders_and_venue_sessions(tmp_p
         assert "keel_processing_lag_seconds_count" in text
         assert "keel_commit_batch_inputs_bucket" in text
         assert "keel_open_exceptions" in text
+
+    run(scenario, tmp_path)
+
+
+def test_every_changing_request_is_audited_with_who_what_and_the_events_it_caused(
+    tmp_path: Path,
+) -> None:
+    async def scenario(a: Api) -> None:
+        body = json.dumps(ORDER).encode()
+        headers = {**a.trader, "Content-Type": "application/json"}
+        placed = await a.http.post("/v1/orders", content=body, headers=headers)
+        assert placed.status_code == 201
+        await a.http.post("/v1/orders", json={**ORDER, "symbol": "NOPE"}, headers=a.trader)
+        await a.http.post("/v1/orders", json=ORDER)  # no key
+        await a.http.get("/v1/orders", headers=a.trader)  # a read: not audited
+        _, admin_key = Users(a.node.store).add("root", "admin", [], SystemClock().now())
+        admin = {"Authorization": f"Bearer {admin_key}"}
+        rows = (await a.http.get("/v1/audit", headers=admin)).json()["audit"]
+        assert [(r["actor"], r["method"], r["path"], r["status_code"]) for r in rows] == [
+            ("user:alice", "POST", "/v1/orders", 201),
+            ("user:alice", "POST", "/v1/orders", 422),
+            ("anonymous", "POST", "/v1/orders", 401),
+        ]
+        assert rows[0]["payload"] == body.decode()  # the exact bytes sent
+        assert rows[0]["event_seqs"]  # the events the order caused
+        assert rows[1]["event_seqs"] == []  # refused: nothing happened
+        assert rows[0]["source"].startswith("127.0.0.1:")
+        forbidden = await a.http.get("/v1/audit", headers=a.trader)
+        assert forbidden.status_code == 403
 
     run(scenario, tmp_path)

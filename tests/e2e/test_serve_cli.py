@@ -113,6 +113,11 @@ heartbeat = 30
     shown = keel("order", "show", order_id, "--db", db)
     assert shown.returncode == 0
     assert "FILLED" in shown.stdout
+    audited = keel("audit", "--db", db, columns=400)
+    assert audited.returncode == 0
+    assert "user:alice" in audited.stdout
+    assert "POST /v1/orders" in audited.stdout
+    assert '"qty":"10"' in audited.stdout.replace(" ", "")
 
 
 def test_keel_serve_with_a_bad_config_names_the_file_and_key(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ annotations, which name dependencies local to ``create_app``.)
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -22,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from keel.api.audit import AuditMiddleware
 from keel.app.desk import (
     DeskError,
     ForbiddenError,
@@ -31,6 +33,7 @@ from keel.app.desk import (
 )
 from keel.app.feed import EventFeed, StreamTooSlowError
 from keel.app.intake import OrderRequest
+from keel.app.records import AuditRow
 from keel.app.users import User, Users
 from keel.domain.enums import OrdType, Side, TimeInForce
 
@@ -91,16 +94,8 @@ def _decimal(text: str | None) -> Decimal | None:
         return None
 
 
-def create_app(
-    desk: OrderDesk,
-    users: Users,
-    *,
-    feed: EventFeed | None = None,
-    ready: Callable[[], bool] = lambda: True,
-    metrics: Callable[[], bytes] | None = None,
-) -> FastAPI:
-    """Build the API over an order desk and a user directory."""
-    app = FastAPI(title="Keel", version="1", openapi_url="/openapi.json", docs_url="/docs")
+def _answer_errors_as_problems(app: FastAPI) -> None:
+    """Every error a request can meet becomes an ``application/problem+json`` answer."""
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -128,18 +123,37 @@ def create_app(
             return problem(403, "Forbidden", str(error))
         return problem(400, "The request cannot be carried out", str(error))
 
-    async def current_user(authorization: Annotated[str | None, Header()] = None) -> User:
-        scheme, _, key = (authorization or "").partition(" ")
-        user = users.authenticate(key.strip()) if scheme.lower() == "bearer" else None
-        if user is None:
-            raise _UnauthorizedError
-        return user
-
     @app.exception_handler(_UnauthorizedError)
     async def unauthorized(request: Request, error: _UnauthorizedError) -> JSONResponse:
         response = problem(401, "Unauthorized", "send an API key: Authorization: Bearer keel_...")
         response.headers["WWW-Authenticate"] = "Bearer"
         return response
+
+
+def create_app(
+    desk: OrderDesk,
+    users: Users,
+    *,
+    feed: EventFeed | None = None,
+    ready: Callable[[], bool] = lambda: True,
+    metrics: Callable[[], bytes] | None = None,
+    audit_log: Callable[[AuditRow], None] | None = None,
+    audit_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> FastAPI:
+    """Build the API over an order desk and a user directory."""
+    app = FastAPI(title="Keel", version="1", openapi_url="/openapi.json", docs_url="/docs")
+
+    _answer_errors_as_problems(app)
+
+    async def current_user(
+        request: Request, authorization: Annotated[str | None, Header()] = None
+    ) -> User:
+        scheme, _, key = (authorization or "").partition(" ")
+        user = users.authenticate(key.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            raise _UnauthorizedError
+        request.state.actor = user.actor  # for the audit
+        return user
 
     @app.websocket("/v1/stream")
     async def stream(websocket: WebSocket, since: int | None = None, token: str = "") -> None:
@@ -173,18 +187,20 @@ def create_app(
 
     @app.post("/v1/orders", status_code=201, tags=["orders"])
     async def place(
+        request: Request,
         body: NewOrder,
         user: Annotated[User, Depends(current_user)],
         idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
     ) -> JSONResponse:
-        request = OrderRequest(
+        order = OrderRequest(
             account=body.account, symbol=body.symbol, side=Side(body.side),
             qty=Decimal(body.qty), ord_type=OrdType(body.type),
             limit_price=_decimal(body.limit_price), stop_price=_decimal(body.stop_price),
             tif=TimeInForce(body.tif), client_order_id=body.client_order_id,
             venue=body.venue, parent_id=body.parent_id,
         )  # fmt: skip
-        placed = await desk.place(user, request, idempotency_key=idempotency_key)
+        placed = await desk.place(user, order, idempotency_key=idempotency_key)
+        request.state.event_seqs = placed.event_seqs
         return JSONResponse(placed.order, status_code=201 if placed.created else 200)
 
     @app.get("/v1/orders/{order_id}", tags=["orders"])
@@ -243,20 +259,40 @@ def create_app(
         return {"exceptions": found, "next": cursor}
 
     @app.post("/v1/orders/{order_id}/cancel", tags=["orders"])
-    async def cancel(order_id: str, user: Annotated[User, Depends(current_user)]) -> dict[str, Any]:
-        return await desk.cancel(user, order_id)
+    async def cancel(
+        request: Request, order_id: str, user: Annotated[User, Depends(current_user)]
+    ) -> dict[str, Any]:
+        changed = await desk.cancel(user, order_id)
+        request.state.event_seqs = changed.event_seqs
+        return changed.order
 
     @app.post("/v1/orders/{order_id}/replace", tags=["orders"])
     async def replace(
-        order_id: str, body: Replace, user: Annotated[User, Depends(current_user)]
+        request: Request,
+        order_id: str,
+        body: Replace,
+        user: Annotated[User, Depends(current_user)],
     ) -> dict[str, Any]:
-        return await desk.replace(
+        changed = await desk.replace(
             user, order_id, qty=_decimal(body.qty), limit_price=_decimal(body.limit_price),
             stop_price=_decimal(body.stop_price),
             tif=TimeInForce(body.tif) if body.tif else None,
         )  # fmt: skip
+        request.state.event_seqs = changed.event_seqs
+        return changed.order
+
+    @app.get("/v1/audit", tags=["audit"])
+    async def audit(
+        user: Annotated[User, Depends(current_user)],
+        after: Annotated[int, Query(ge=0, description="the last audit_id already seen")] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        rows = desk.audit(user, after=after, limit=limit)
+        return {"audit": rows, "next": rows[-1]["audit_id"] if len(rows) == limit else None}
 
     app.mount("/", StaticFiles(directory=WEB, html=True), name="ui")  # after the API routes
+    if audit_log is not None:
+        app.add_middleware(AuditMiddleware, record=audit_log, now=audit_clock)
     return app
 
 

@@ -55,6 +55,16 @@ class Placed:
     order: dict[str, Any]
     created: bool
     note: str
+    event_seqs: tuple[int, ...] = ()
+    """The events this call caused (none for a retry): the audit records them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Changed:
+    """An order after a cancel or replace request, and the events the request caused."""
+
+    order: dict[str, Any]
+    event_seqs: tuple[int, ...]
 
 
 class OrderDesk:
@@ -87,15 +97,15 @@ class OrderDesk:
                 raise NotFoundError(f"the first request made no order: {result.note}")
             return Placed(order_view(self._visible(user, first)), False, result.note)
         order = self._order_of(result, accepted.order_id)
-        return Placed(order_view(order), True, result.note)
+        return Placed(order_view(order), True, result.note, result.event_seqs)
 
-    async def cancel(self, user: User, order_id: str) -> dict[str, Any]:
+    async def cancel(self, user: User, order_id: str) -> Changed:
         _require(user, Permission.TRADE)
         order = self._visible(user, order_id)
         result = await self._sequencer.submit(
             self._intake.cancel(order, actor=user.actor, now=self._clock.now()), source="rest"
         )
-        return order_view(self._order_of(result, order.order_id))
+        return Changed(order_view(self._order_of(result, order.order_id)), result.event_seqs)
 
     async def replace(
         self,
@@ -106,7 +116,7 @@ class OrderDesk:
         limit_price: Decimal | None = None,
         stop_price: Decimal | None = None,
         tif: TimeInForce | None = None,
-    ) -> dict[str, Any]:
+    ) -> Changed:
         _require(user, Permission.TRADE)
         order = self._visible(user, order_id)
         request = self._intake.replace(
@@ -116,7 +126,20 @@ class OrderDesk:
         if isinstance(request, Refused):
             raise RequestRefusedError(request.violations)
         result = await self._sequencer.submit(request, source="rest")
-        return order_view(self._order_of(result, order.order_id))
+        return Changed(order_view(self._order_of(result, order.order_id)), result.event_seqs)
+
+    def audit(self, user: User, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+        """Return audited requests after ``after`` (admins only)."""
+        _require(user, Permission.AUDIT)
+        return [
+            {
+                "audit_id": row.audit_id, "at": row.at.isoformat(), "actor": row.actor,
+                "source": row.source, "method": row.method, "path": row.path,
+                "payload": row.payload.decode("utf-8", "replace") if row.payload else None,
+                "status_code": row.status_code, "event_seqs": list(row.event_seqs),
+            }
+            for row in self._store.audit(after, limit)
+        ]  # fmt: skip
 
     def order(self, user: User, order_id: str) -> dict[str, Any]:
         _require(user, Permission.READ)

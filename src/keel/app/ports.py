@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from keel.app.records import (
     ApiKeyRow,
+    AuditRow,
     CommitBatch,
     EventRecord,
     ExceptionRow,
@@ -159,6 +160,15 @@ class EventStore(Protocol):
         self, session_id: str, epoch: int, begin: int, end: int
     ) -> list[FixMessageRow]:
         """Return a session's sent messages of one epoch with ``begin <= seq <= end``."""
+        ...
+
+    # -- audit --------------------------------------------------------------------------
+    def record_audit(self, row: AuditRow) -> None:
+        """Keep one audited request (its ``audit_id`` is given by the store)."""
+        ...
+
+    def audit(self, after_id: int = 0, limit: int = 100) -> list[AuditRow]:
+        """Return audited requests with ``audit_id > after_id``, oldest first."""
         ...
 
     # -- users and API keys -------------------------------------------------------------

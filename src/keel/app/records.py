@@ -263,3 +263,20 @@ class ApiKeyRow:
     prefix: str
     created_at: datetime
     revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """One request that changed something (table ``audit``): who, when, from where, the
+    exact payload, and the events it caused."""
+
+    at: datetime
+    actor: str
+    source: str
+    method: str
+    path: str
+    payload: bytes | None
+    status_code: int
+    event_seqs: tuple[int, ...]
+    audit_id: int = 0
+    """Given by the store when the row is written."""

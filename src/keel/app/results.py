@@ -37,6 +37,8 @@ class Result:
     """For a retried command or redelivered message: the input that was processed first."""
     answer: dict[str, Any] = field(default_factory=dict)
     """The answer a retry gets: the first processing's outcome, order and status."""
+    event_seqs: tuple[int, ...] = ()
+    """The global sequence numbers of the events this input caused, as stored."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +114,7 @@ _OUTCOME_TEXT: dict[Outcome, str] = {o: o.value for o in Outcome}
 _STATUS_TEXT: dict[OrderStatus, str] = {s: s.value for s in OrderStatus}
 
 
-def result_of(input_seq: int, transition: Transition) -> Result:
+def result_of(input_seq: int, transition: Transition, event_seqs: tuple[int, ...] = ()) -> Result:
     order = transition.order
     answer = {
         "input_seq": input_seq,
@@ -131,6 +133,7 @@ def result_of(input_seq: int, transition: Transition) -> Result:
         transition.note,
         None,
         answer,
+        event_seqs,
     )
 
 

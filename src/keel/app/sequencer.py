@@ -370,7 +370,7 @@ class Sequencer:
                     project(rows, order, transition.events, stored[0].event_seq, input_seq)
                     if order.status in TERMINAL_STATUSES:
                         closed.append((order.order_id, order.version))
-            result = result_of(input_seq, transition)
+            result = result_of(input_seq, transition, tuple(r.event_seq for r in stored))
             outcome = result.outcome
             key = sub.key
             if key is not None and outcome is not _DUPLICATE:

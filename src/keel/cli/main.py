@@ -69,6 +69,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         return serve.run_serve(args, console)
     if args.command == "users":
         return serve.run_users(args, console)
+    if args.command == "audit":
+        return serve.run_audit(args, console)
     if args.command == "demo":
         if args.serve:
             return live_demo.run_live_demo(console, port=args.http_port)

@@ -36,6 +36,11 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     serve.add_argument("--http-host", default="127.0.0.1", help="address of the HTTP API")
     serve.add_argument("--http-port", type=int, default=8080, help="port of the HTTP API")
 
+    audit = commands.add_parser("audit", help="the requests that changed something, oldest first")
+    audit.add_argument("--after", type=int, default=0, help="show rows after this audit id")
+    audit.add_argument("--limit", type=int, default=100, help="at most this many rows")
+    audit.add_argument("--db", help=DB_HELP)
+
     users = commands.add_parser("users", help="add, list or revoke the API's users")
     actions = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="add a user (or a new key for one); prints the key once")
@@ -49,6 +54,22 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     revoke = actions.add_parser("revoke", help="revoke a user and all their keys")
     revoke.add_argument("name")
     revoke.add_argument("--db", help=DB_HELP)
+
+
+def run_audit(args: argparse.Namespace, console: Console) -> int:
+    store = open_store(database_url(args.db))
+    try:
+        table = Table("id", "at", "actor", "from", "request", "status", "events", "payload")
+        for row in store.audit(args.after, args.limit):
+            payload = row.payload.decode("utf-8", "replace") if row.payload else ""
+            events = ",".join(str(s) for s in row.event_seqs)
+            table.add_row(str(row.audit_id), row.at.isoformat(timespec="milliseconds"),
+                          row.actor, row.source, f"{row.method} {row.path}",
+                          str(row.status_code), events, payload)  # fmt: skip
+        console.print(table)
+        return 0
+    finally:
+        store.close()
 
 
 def run_users(args: argparse.Namespace, console: Console) -> int:
@@ -109,7 +130,7 @@ async def _serve(
     app = create_app(
         OrderDesk(node.sequencer, store, node.intake, clock), Users(store), feed=node.feed,
         ready=lambda: all(v.connection is not None for v in node.venues.values()),
-        metrics=node.metrics.text,
+        metrics=node.metrics.text, audit_log=store.record_audit, audit_clock=clock.now,
     )  # fmt: skip
     server = KeelServer(
         uvicorn.Config(

@@ -39,6 +39,7 @@ from keel.app.ports import PROJECTION_TABLES, EventStore
 from keel.app.records import (
     EMPTY_HEAD,
     ApiKeyRow,
+    AuditRow,
     CommitBatch,
     ExceptionRow,
     FillRow,
@@ -661,6 +662,22 @@ class TestUsers:
         with pytest.raises(StoreError):
             store.save_user(UserRow("mallory", "admin", ("FUND-A",), FIX_T0), key)
         assert [u.name for u in store.users()] == ["alice"]
+
+
+class TestAudit:
+    def test_audited_requests_come_back_in_order_with_their_ids(self, store: EventStore) -> None:
+        first = AuditRow(FIX_T0, "user:alice", "10.0.0.7:51234", "POST", "/v1/orders",
+                         b'{"qty": "100"}', 201, (11, 12))  # fmt: skip
+        second = AuditRow(FIX_T0 + timedelta(seconds=1), "user:alice", "10.0.0.7:51234",
+                          "POST", "/v1/orders/K1/cancel", None, 404, ())  # fmt: skip
+        store.record_audit(first)
+        store.record_audit(second)
+        rows = store.audit()
+        assert [r.audit_id for r in rows] == [1, 2]
+        assert rows[0] == replace(first, audit_id=1)
+        assert rows[1] == replace(second, audit_id=2)
+        assert store.audit(after_id=1) == [rows[1]]
+        assert store.audit(limit=1) == [rows[0]]
 
 
 class TestValues:

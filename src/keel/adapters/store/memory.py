@@ -33,6 +33,7 @@ from keel.app.ports import EventRow, EventStore
 from keel.app.records import (
     EMPTY_HEAD,
     ApiKeyRow,
+    AuditRow,
     CommitBatch,
     EventRecord,
     ExceptionRow,
@@ -82,6 +83,7 @@ class MemoryStore:
         self._tables: Tables = {name: {} for name in PROJECTIONS}
         self._projection_version = 1
         self._users: dict[str, UserRow] = {}
+        self._audit: list[AuditRow] = []
         self._keys_by_hash: dict[str, ApiKeyRow] = {}
         self._fix_sessions: dict[str, FixSessionRow] = {}
         self._fix_messages: dict[tuple[str, int, int], FixMessageRow] = {}
@@ -157,6 +159,17 @@ class MemoryStore:
                 row = self._fix_sessions.get(session_id)
                 if row is not None and row.epoch == epoch and row.next_target < next_target:
                     self._fix_sessions[session_id] = replace(row, next_target=next_target)
+
+    # -- audit ----------------------------------------------------------------------------
+    def record_audit(self, row: AuditRow) -> None:
+        with self._lock:
+            self._ready()
+            self._audit.append(replace(row, audit_id=len(self._audit) + 1))
+
+    def audit(self, after_id: int = 0, limit: int = 100) -> list[AuditRow]:
+        with self._lock:
+            self._ready()
+            return [r for r in self._audit if r.audit_id > after_id][:limit]
 
     # -- users and API keys ---------------------------------------------------------------
     def save_user(self, user: UserRow, key: ApiKeyRow | None = None) -> None:

@@ -192,6 +192,12 @@ class Queries:
             f"SELECT {fix_message_columns} FROM fix_messages WHERE session_id = {p}"
             f" AND epoch = {p} AND seq >= {p} AND seq <= {p} ORDER BY seq"
         )
+        audit_columns = "at, actor, source, method, path, payload, status_code, event_seqs"
+        self.record_audit = f"INSERT INTO audit ({audit_columns}) VALUES ({', '.join([p] * 8)})"
+        self.audit = (
+            f"SELECT audit_id, {audit_columns} FROM audit WHERE audit_id > {p}"
+            f" ORDER BY audit_id LIMIT {p}"
+        )
         user_columns = "name, role, accounts, created_at, revoked_at"
         key_columns = "key_hash, user_name, prefix, created_at, revoked_at"
         self.save_user = (

@@ -22,12 +22,13 @@ from keel.adapters.store.tables import (
     batch_parts,
     projection_parts,
 )
-from keel.adapters.store.values import Codecs
+from keel.adapters.store.values import Codecs, datetime_text
 from keel.app.errors import StoreError
 from keel.app.ports import EventRow
 from keel.app.records import (
     EMPTY_HEAD,
     ApiKeyRow,
+    AuditRow,
     CommitBatch,
     EventRecord,
     ExceptionRow,
@@ -148,6 +149,26 @@ class SqlStore(ABC):
             ]
             then = [(self._q.move_fix_target, moves)]
         self._write(batch_parts(batch), replace=False, then=then)
+
+    # -- audit ----------------------------------------------------------------------------
+    def record_audit(self, row: AuditRow) -> None:
+        """Keep one audited request (its ``audit_id`` is given by the database)."""
+        at = row.at if self._q.dialect.name == "postgres" else datetime_text(row.at)
+        values = (at, row.actor, row.source, row.method, row.path, row.payload,
+                  row.status_code, ",".join(str(s) for s in row.event_seqs))  # fmt: skip
+        self._write((), replace=False, then=[(self._q.record_audit, [values])])
+
+    def audit(self, after_id: int = 0, limit: int = 100) -> list[AuditRow]:
+        """Return audited requests with ``audit_id > after_id``, oldest first."""
+        rows = self._fetch(self._q.audit, (after_id, limit))
+        return [
+            AuditRow(
+                _time(at), str(actor), str(source), str(method), str(path),
+                bytes(payload) if payload is not None else None, int(status),
+                tuple(int(s) for s in str(seqs).split(",") if s), int(audit_id),
+            )
+            for audit_id, at, actor, source, method, path, payload, status, seqs in rows
+        ]  # fmt: skip
 
     # -- users and API keys ---------------------------------------------------------------
     def save_user(self, user: UserRow, key: ApiKeyRow | None = None) -> None:
