@@ -149,6 +149,22 @@ class Node:
             )  # fmt: skip
             await self.acceptor.start()
 
+    def venue_status(self) -> list[dict[str, object]]:
+        """Each venue's FIX session as the operator sees it: state and sequence numbers."""
+        out: list[dict[str, object]] = []
+        for link, initiator in zip(self.config.venues, self.initiators, strict=True):
+            session = initiator.session
+            out.append({
+                "venue": link.venue, "session": session.config.session_id,
+                "host": link.host, "port": link.port, "state": str(session.state),
+                "logged_on": initiator.connection is not None
+                and initiator.connection.logged_on,
+                "next_sender_seq": session.next_sender_seq,
+                "next_target_seq": session.next_target_seq,
+                "reconnect_attempts": initiator.attempts,
+            })  # fmt: skip
+        return out
+
     @property
     def client_port(self) -> int:
         if self.acceptor is None:

@@ -77,7 +77,7 @@ async def api(
     _, viewer_key = users.add("victor", "viewer", ["FUND-A"], clock.now())
     app = create_app(OrderDesk(node.sequencer, store, node.intake, clock), users,
                      feed=node.feed, metrics=node.metrics.text,
-                     audit_log=store.record_audit)  # fmt: skip
+                     audit_log=store.record_audit, venues=node.venue_status)  # fmt: skip
     transport = httpx.ASGITransport(app=app)
     try:
         while node.venues["SIM"].connection is None:
@@ -340,5 +340,15 @@ def test_every_changing_request_is_audited_with_who_what_and_the_events_it_cause
         assert rows[0]["source"].startswith("127.0.0.1:")
         forbidden = await a.http.get("/v1/audit", headers=a.trader)
         assert forbidden.status_code == 403
+
+    run(scenario, tmp_path)
+
+
+def test_venues_show_their_session_state_and_numbers(tmp_path: Path) -> None:
+    async def scenario(a: Api) -> None:
+        (venue,) = (await a.http.get("/v1/venues", headers=a.viewer)).json()["venues"]
+        assert (venue["venue"], venue["state"], venue["logged_on"]) == ("SIM", "ACTIVE", True)
+        assert venue["next_sender_seq"] >= 2
+        assert venue["next_target_seq"] >= 2
 
     run(scenario, tmp_path)

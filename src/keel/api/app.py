@@ -138,6 +138,7 @@ def create_app(
     ready: Callable[[], bool] = lambda: True,
     metrics: Callable[[], bytes] | None = None,
     audit_log: Callable[[AuditRow], None] | None = None,
+    venues: Callable[[], list[dict[str, object]]] = list,
     audit_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
     """Build the API over an order desk and a user directory."""
@@ -280,6 +281,11 @@ def create_app(
         )  # fmt: skip
         request.state.event_seqs = changed.event_seqs
         return changed.order
+
+    @app.get("/v1/venues", tags=["venues"])
+    async def list_venues(user: Annotated[User, Depends(current_user)]) -> dict[str, Any]:
+        """The venue sessions: state, sequence numbers, reconnect attempts."""
+        return {"venues": venues()}
 
     @app.get("/v1/audit", tags=["audit"])
     async def audit(

@@ -71,6 +71,7 @@ async def start_demo(db: Path, *, tick_interval: float | None = 0.5) -> DemoStac
         OrderDesk(node.sequencer, store, node.intake, clock), users, feed=node.feed,
         ready=lambda: all(v.connection is not None for v in node.venues.values()),
         metrics=node.metrics.text, audit_log=store.record_audit, audit_clock=clock.now,
+        venues=node.venue_status,
     )  # fmt: skip
     while any(v.connection is None for v in node.venues.values()):
         await asyncio.sleep(0.02)

@@ -131,6 +131,7 @@ async def _serve(
         OrderDesk(node.sequencer, store, node.intake, clock), Users(store), feed=node.feed,
         ready=lambda: all(v.connection is not None for v in node.venues.values()),
         metrics=node.metrics.text, audit_log=store.record_audit, audit_clock=clock.now,
+        venues=node.venue_status,
     )  # fmt: skip
     server = KeelServer(
         uvicorn.Config(
