@@ -24,6 +24,7 @@ from keel.adapters.fix.venue_mapping import VenueMapping, default_mapping
 from keel.adapters.metrics import NodeMetrics
 from keel.app.dispatch import EffectDispatcher
 from keel.app.feed import EventFeed
+from keel.app.halts import Halts
 from keel.app.intake import Intake
 from keel.app.ports import Clock, EventStore
 from keel.app.prices import LastPrices
@@ -82,9 +83,10 @@ class Node:
         self.sequencer = Sequencer(store, clock)
         self.dispatcher = EffectDispatcher(self.sequencer, clock)
         self.prices = LastPrices()
+        self.halts = Halts(store)
         self.intake = Intake(
             config.instruments, default_venue=config.default_venue, limits=config.limits,
-            last_price=self.prices.get,
+            last_price=self.prices.get, halted=self.halts.reason,
         )  # fmt: skip
         self.clients = FixClientGateway(
             self.intake, self.sequencer, config.clients, clock.now,

@@ -75,7 +75,8 @@ async def api(
     users = Users(store)
     _, trader_key = users.add("alice", "trader", ["FUND-A"], clock.now())
     _, viewer_key = users.add("victor", "viewer", ["FUND-A"], clock.now())
-    app = create_app(OrderDesk(node.sequencer, store, node.intake, clock), users,
+    desk = OrderDesk(node.sequencer, store, node.intake, clock, node.halts)
+    app = create_app(desk, users,
                      feed=node.feed, metrics=node.metrics.text,
                      audit_log=store.record_audit, venues=node.venue_status)  # fmt: skip
     transport = httpx.ASGITransport(app=app)
@@ -350,5 +351,35 @@ def test_venues_show_their_session_state_and_numbers(tmp_path: Path) -> None:
         assert (venue["venue"], venue["state"], venue["logged_on"]) == ("SIM", "ACTIVE", True)
         assert venue["next_sender_seq"] >= 2
         assert venue["next_target_seq"] >= 2
+
+    run(scenario, tmp_path)
+
+
+def test_the_kill_switch_halts_an_account_cancels_its_working_orders_and_lifts(
+    tmp_path: Path,
+) -> None:
+    async def scenario(a: Api) -> None:
+        resting = (await a.http.post("/v1/orders", json={**ORDER, "limit_price": "50.00"},
+                                     headers=a.trader)).json()  # fmt: skip
+        await a.until_status(resting["order_id"], {"NEW"})
+        refused = await a.http.post("/v1/kill-switch", json={"reason": "x"}, headers=a.trader)
+        assert refused.status_code == 403  # traders may not halt
+        _, risk_key = Users(a.node.store).add("rita", "risk", ["FUND-A"], SystemClock().now())
+        risk = {"Authorization": f"Bearer {risk_key}"}
+        halt = {"account": "FUND-A", "reason": "runaway algo"}
+        halted = await a.http.post("/v1/kill-switch", headers=risk, json=halt)
+        assert halted.status_code == 200
+        assert halted.json()["cancel_requested"] == [resting["order_id"]]
+        await a.until_status(resting["order_id"], {"CANCELED"})
+        blocked = (await a.http.post("/v1/orders", json=ORDER, headers=a.trader)).json()
+        assert blocked["status"] == "REJECTED"
+        assert "HALTED" in blocked["reject_reason"]
+        assert "runaway algo" in blocked["reject_reason"]
+        halts = (await a.http.get("/v1/kill-switch", headers=a.viewer)).json()["halts"]
+        assert [(h["scope"], h["actor"]) for h in halts] == [("FUND-A", "user:rita")]
+        lifted = await a.http.delete("/v1/kill-switch?account=FUND-A", headers=risk)
+        assert lifted.status_code == 200
+        again = (await a.http.post("/v1/orders", json=ORDER, headers=a.trader)).json()
+        assert again["status"] != "REJECTED"
 
     run(scenario, tmp_path)

@@ -10,7 +10,7 @@ annotations, which name dependencies local to ``create_app``.)
 """
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -69,6 +69,16 @@ class NewOrder(BaseModel):
     client_order_id: str | None = Field(default=None, min_length=1, max_length=64)
     venue: str | None = None
     parent_id: str | None = None
+
+
+class KillSwitch(BaseModel):
+    """Halt new orders for an account (or, without one, for every account)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account: str | None = None
+    reason: str = Field(min_length=1, max_length=500)
+    cancel_working: bool = True
 
 
 class Replace(BaseModel):
@@ -282,6 +292,42 @@ def create_app(
         request.state.event_seqs = changed.event_seqs
         return changed.order
 
+    _operations_routes(app, desk, current_user, venues)
+
+    app.mount("/", StaticFiles(directory=WEB, html=True), name="ui")  # after the API routes
+    if audit_log is not None:
+        app.add_middleware(AuditMiddleware, record=audit_log, now=audit_clock)
+    return app
+
+
+def _operations_routes(
+    app: FastAPI,
+    desk: OrderDesk,
+    current_user: Callable[..., Awaitable[User]],
+    venues: Callable[[], list[dict[str, object]]],
+) -> None:
+    """The kill switch, the venues and the audit."""
+
+    @app.post("/v1/kill-switch", tags=["risk"])
+    async def kill_switch(
+        body: KillSwitch, user: Annotated[User, Depends(current_user)]
+    ) -> dict[str, Any]:
+        return await desk.kill_switch(
+            user, account=body.account, reason=body.reason, cancel_working=body.cancel_working
+        )
+
+    @app.delete("/v1/kill-switch", tags=["risk"])
+    async def lift_kill_switch(
+        user: Annotated[User, Depends(current_user)], account: str | None = None
+    ) -> dict[str, Any]:
+        if not desk.lift(user, account=account):
+            raise NotFoundError(f"no halt on {account or 'every account'}")
+        return {"lifted": account or "*"}
+
+    @app.get("/v1/kill-switch", tags=["risk"])
+    async def list_halts(user: Annotated[User, Depends(current_user)]) -> dict[str, Any]:
+        return {"halts": desk.halts(user)}
+
     @app.get("/v1/venues", tags=["venues"])
     async def list_venues(user: Annotated[User, Depends(current_user)]) -> dict[str, Any]:
         """The venue sessions: state, sequence numbers, reconnect attempts."""
@@ -295,11 +341,6 @@ def create_app(
     ) -> dict[str, Any]:
         rows = desk.audit(user, after=after, limit=limit)
         return {"audit": rows, "next": rows[-1]["audit_id"] if len(rows) == limit else None}
-
-    app.mount("/", StaticFiles(directory=WEB, html=True), name="ui")  # after the API routes
-    if audit_log is not None:
-        app.add_middleware(AuditMiddleware, record=audit_log, now=audit_clock)
-    return app
 
 
 async def _stream_to(websocket: WebSocket, feed: EventFeed, user: User, since: int | None) -> None:

@@ -15,17 +15,23 @@ from decimal import Decimal
 from typing import Any
 
 from keel.app.errors import AppError
+from keel.app.halts import EVERYTHING, Halts
 from keel.app.intake import Intake, OrderRequest, Refused
 from keel.app.ports import Clock, EventStore
 from keel.app.queries import order_history
 from keel.app.replay import load_order
 from keel.app.results import Result
 from keel.app.sequencer import Sequencer
-from keel.app.users import Permission, User
-from keel.domain.enums import Outcome, TimeInForce
+from keel.app.users import Permission, Role, User
+from keel.domain.enums import OrderStatus, Outcome, TimeInForce
 from keel.domain.ids import OrderId
 from keel.domain.instruments import Violation
 from keel.domain.order import Order
+
+WORKING = frozenset({
+    OrderStatus.PENDING_NEW, OrderStatus.SENT, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED,
+})  # fmt: skip
+"""Statuses the kill switch cancels from (a pending cancel or replace is left to finish)."""
 
 
 class DeskError(AppError):
@@ -71,12 +77,18 @@ class OrderDesk:
     """Places, changes and reads orders for authenticated users."""
 
     def __init__(
-        self, sequencer: Sequencer, store: EventStore, intake: Intake, clock: Clock
+        self,
+        sequencer: Sequencer,
+        store: EventStore,
+        intake: Intake,
+        clock: Clock,
+        halts: Halts | None = None,
     ) -> None:
         self._sequencer = sequencer
         self._store = store
         self._intake = intake
         self._clock = clock
+        self._halts = halts
 
     async def place(
         self, user: User, request: OrderRequest, *, idempotency_key: str | None = None
@@ -127,6 +139,48 @@ class OrderDesk:
             raise RequestRefusedError(request.violations)
         result = await self._sequencer.submit(request, source="rest")
         return Changed(order_view(self._order_of(result, order.order_id)), result.event_seqs)
+
+    async def kill_switch(
+        self, user: User, *, account: str | None, reason: str, cancel_working: bool
+    ) -> dict[str, Any]:
+        """Halt new orders for ``account`` (None: every account) and, if asked, cancel
+        every working order it covers. Return the halt and the orders asked to cancel."""
+        _require(user, Permission.HALT)
+        if self._halts is None:
+            raise DeskError("this desk has no kill switch")
+        if account is not None and not user.sees(account):
+            raise ForbiddenError(f"{user.name} may not halt account {account!r}")
+        if account is None and user.role is not Role.ADMIN and user.role is not Role.RISK:
+            raise ForbiddenError(f"{user.name} may not halt every account")
+        now = self._clock.now()
+        halt = self._halts.halt(account or EVERYTHING, reason, user.actor, now)
+        cancels: list[str] = []
+        if cancel_working:
+            for order in list(self._sequencer.open_orders.values()):
+                if account is not None and order.spec.account != account:
+                    continue
+                if order.pending is not None or order.status not in WORKING:
+                    continue
+                request = self._intake.cancel(order, actor=user.actor, now=now)
+                self._sequencer.enqueue(request, source="rest:kill-switch")
+                cancels.append(order.order_id)
+        return {"scope": halt.scope, "reason": halt.reason, "actor": halt.actor,
+                "at": halt.at.isoformat(), "cancel_requested": cancels}  # fmt: skip
+
+    def lift(self, user: User, *, account: str | None) -> bool:
+        """Lift the halt on ``account`` (None: the halt on everything)."""
+        _require(user, Permission.HALT)
+        if self._halts is None:
+            raise DeskError("this desk has no kill switch")
+        return self._halts.lift(account or EVERYTHING)
+
+    def halts(self, user: User) -> list[dict[str, Any]]:
+        _require(user, Permission.READ)
+        rows = self._halts.all() if self._halts else []
+        return [
+            {"scope": h.scope, "reason": h.reason, "actor": h.actor, "at": h.at.isoformat()}
+            for h in rows
+        ]
 
     def audit(self, user: User, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
         """Return audited requests after ``after`` (admins only)."""

@@ -20,7 +20,7 @@ from keel.domain.ids import AccountId, ClientOrderId, ClOrdId, InstrumentId, Ord
 from keel.domain.inputs import CancelRequest, NewOrderAccepted, NewOrderDenied, ReplaceRequest
 from keel.domain.instruments import Instrument, Violation, check_order_terms
 from keel.domain.order import Order, OrderSpec
-from keel.domain.risk import Limits, check_limits, limits_for
+from keel.domain.risk import Breach, Limits, check_limits, limits_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +87,14 @@ class Intake:
         ids: OrderIds | None = None,
         limits: dict[tuple[str, str], Limits] | None = None,
         last_price: Callable[[str], Decimal | None] = lambda _symbol: None,
+        halted: Callable[[str], str | None] = lambda _account: None,
     ) -> None:
         self._instruments = instruments
         self._default_venue = default_venue
         self._ids = ids or OrderIds()
         self._limits = limits or {}
         self._last_price = last_price
+        self._halted = halted
 
     def new_order(
         self, request: OrderRequest, *, actor: str, accounts: frozenset[str], now: datetime
@@ -138,7 +140,10 @@ class Intake:
         parent_id = OrderId(request.parent_id) if request.parent_id else None
         limits = limits_for(self._limits, request.account, request.symbol)
         breach = None
-        if limits is not None:
+        halt = self._halted(request.account)
+        if halt is not None:
+            breach = Breach("HALTED", f"new orders are halted: {halt}")
+        elif limits is not None:
             breach = check_limits(
                 limits, ord_type=request.ord_type, qty=request.qty,
                 limit_price=request.limit_price, last_price=self._last_price(request.symbol),

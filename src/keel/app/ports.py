@@ -19,6 +19,7 @@ from keel.app.records import (
     FillRow,
     FixMessageRow,
     FixSessionRow,
+    HaltRow,
     IdempotencyRecord,
     InputRecord,
     LinkRow,
@@ -160,6 +161,19 @@ class EventStore(Protocol):
         self, session_id: str, epoch: int, begin: int, end: int
     ) -> list[FixMessageRow]:
         """Return a session's sent messages of one epoch with ``begin <= seq <= end``."""
+        ...
+
+    # -- the kill switch ------------------------------------------------------------------
+    def save_halt(self, halt: HaltRow) -> None:
+        """Halt new orders for ``halt.scope`` (an account, or ``*`` for all)."""
+        ...
+
+    def lift_halt(self, scope: str) -> bool:
+        """Lift a halt; False when there was none."""
+        ...
+
+    def halts(self) -> list[HaltRow]:
+        """Return the halts in force, by scope."""
         ...
 
     # -- audit --------------------------------------------------------------------------

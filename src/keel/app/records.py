@@ -280,3 +280,13 @@ class AuditRow:
     event_seqs: tuple[int, ...]
     audit_id: int = 0
     """Given by the store when the row is written."""
+
+
+@dataclass(frozen=True, slots=True)
+class HaltRow:
+    """New orders halted for an account, or for every account (``scope`` ``*``)."""
+
+    scope: str
+    reason: str
+    actor: str
+    at: datetime

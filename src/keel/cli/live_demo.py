@@ -68,7 +68,7 @@ async def start_demo(db: Path, *, tick_interval: float | None = 0.5) -> DemoStac
     users = Users(store)
     user, key = users.add("demo", "trader", ACCOUNTS, clock.now())
     app = create_app(
-        OrderDesk(node.sequencer, store, node.intake, clock), users, feed=node.feed,
+        OrderDesk(node.sequencer, store, node.intake, clock, node.halts), users, feed=node.feed,
         ready=lambda: all(v.connection is not None for v in node.venues.values()),
         metrics=node.metrics.text, audit_log=store.record_audit, audit_clock=clock.now,
         venues=node.venue_status,

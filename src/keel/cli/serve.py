@@ -128,7 +128,8 @@ async def _serve(
     node = Node(store, clock, node_config)
     await node.start()
     app = create_app(
-        OrderDesk(node.sequencer, store, node.intake, clock), Users(store), feed=node.feed,
+        OrderDesk(node.sequencer, store, node.intake, clock, node.halts), Users(store),
+        feed=node.feed,
         ready=lambda: all(v.connection is not None for v in node.venues.values()),
         metrics=node.metrics.text, audit_log=store.record_audit, audit_clock=clock.now,
         venues=node.venue_status,

@@ -45,6 +45,7 @@ from keel.app.records import (
     FillRow,
     FixMessageRow,
     FixSessionRow,
+    HaltRow,
     LinkRow,
     OrderRow,
     PositionRow,
@@ -662,6 +663,18 @@ class TestUsers:
         with pytest.raises(StoreError):
             store.save_user(UserRow("mallory", "admin", ("FUND-A",), FIX_T0), key)
         assert [u.name for u in store.users()] == ["alice"]
+
+
+class TestHalts:
+    def test_halts_are_saved_listed_and_lifted(self, store: EventStore) -> None:
+        fund_a = HaltRow("FUND-A", "runaway algo", "user:rita", FIX_T0)
+        everything = HaltRow("*", "exchange outage", "user:rita", FIX_T0)
+        store.save_halt(fund_a)
+        store.save_halt(everything)
+        assert store.halts() == [everything, fund_a]
+        assert store.lift_halt("FUND-A") is True
+        assert store.lift_halt("FUND-A") is False
+        assert store.halts() == [everything]
 
 
 class TestAudit:

@@ -40,6 +40,7 @@ from keel.app.records import (
     FillRow,
     FixMessageRow,
     FixSessionRow,
+    HaltRow,
     IdempotencyRecord,
     InputRecord,
     LinkRow,
@@ -84,6 +85,7 @@ class MemoryStore:
         self._projection_version = 1
         self._users: dict[str, UserRow] = {}
         self._audit: list[AuditRow] = []
+        self._halts: dict[str, HaltRow] = {}
         self._keys_by_hash: dict[str, ApiKeyRow] = {}
         self._fix_sessions: dict[str, FixSessionRow] = {}
         self._fix_messages: dict[tuple[str, int, int], FixMessageRow] = {}
@@ -159,6 +161,22 @@ class MemoryStore:
                 row = self._fix_sessions.get(session_id)
                 if row is not None and row.epoch == epoch and row.next_target < next_target:
                     self._fix_sessions[session_id] = replace(row, next_target=next_target)
+
+    # -- the kill switch ------------------------------------------------------------------
+    def save_halt(self, halt: HaltRow) -> None:
+        with self._lock:
+            self._ready()
+            self._halts[halt.scope] = halt
+
+    def lift_halt(self, scope: str) -> bool:
+        with self._lock:
+            self._ready()
+            return self._halts.pop(scope, None) is not None
+
+    def halts(self) -> list[HaltRow]:
+        with self._lock:
+            self._ready()
+            return [self._halts[scope] for scope in sorted(self._halts)]
 
     # -- audit ----------------------------------------------------------------------------
     def record_audit(self, row: AuditRow) -> None:

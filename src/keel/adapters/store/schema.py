@@ -260,6 +260,16 @@ CREATE TABLE api_keys (
 CREATE INDEX ix_api_keys_user_name ON api_keys (user_name);
 """
 
+_V4 = """
+-- The kill switch: new orders halted for an account, or for everything ('*'), until lifted.
+CREATE TABLE halts (
+    scope {TEXT} PRIMARY KEY,
+    reason {TEXT} NOT NULL,
+    actor {TEXT} NOT NULL,
+    at {TEXT} NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -278,6 +288,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "users and their API keys",
         _V3.format_map(SQLITE_TYPES),
         _V3.format_map(POSTGRES_TYPES),
+    ),
+    Migration(
+        4,
+        "the kill switch's halts",
+        _V4.format_map(SQLITE_TYPES),
+        _V4.format_map(POSTGRES_TYPES),
     ),
 )
 """Every migration this code knows, in version order. Append; never edit."""

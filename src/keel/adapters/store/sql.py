@@ -167,6 +167,12 @@ class Queries:
             f"SELECT {column_list(EXCEPTIONS)} FROM exceptions WHERE order_id = {p}"
             " ORDER BY input_seq, exception_id"
         )
+        self._service_statements(p)
+        self.first_page = {name: self._page(t, first=True) for name, t in PROJECTIONS.items()}
+        self.next_page = {name: self._page(t, first=False) for name, t in PROJECTIONS.items()}
+
+    def _service_statements(self, p: str) -> None:
+        """The statements of the tables beside the log: FIX sessions, halts, audit, users."""
         fix_session_columns = "session_id, epoch, next_sender, next_target, created_at"
         self.fix_session = f"SELECT {fix_session_columns} FROM fix_sessions WHERE session_id = {p}"
         self.save_fix_session = (
@@ -192,6 +198,14 @@ class Queries:
             f"SELECT {fix_message_columns} FROM fix_messages WHERE session_id = {p}"
             f" AND epoch = {p} AND seq >= {p} AND seq <= {p} ORDER BY seq"
         )
+        self.save_halt = (
+            f"INSERT INTO halts (scope, reason, actor, at) VALUES ({p}, {p}, {p}, {p})"
+            " ON CONFLICT (scope) DO UPDATE SET reason = excluded.reason,"
+            " actor = excluded.actor, at = excluded.at"
+        )
+        self.lift_halt = f"DELETE FROM halts WHERE scope = {p}"
+        self.halt_exists = f"SELECT count(*) FROM halts WHERE scope = {p}"
+        self.halts = "SELECT scope, reason, actor, at FROM halts ORDER BY scope"
         audit_columns = "at, actor, source, method, path, payload, status_code, event_seqs"
         self.record_audit = f"INSERT INTO audit ({audit_columns}) VALUES ({', '.join([p] * 8)})"
         self.audit = (
@@ -219,8 +233,6 @@ class Queries:
             f"UPDATE api_keys SET revoked_at = {p} WHERE user_name = {p} AND revoked_at IS NULL"
         )
         self.user_exists = f"SELECT count(*) FROM users WHERE name = {p}"
-        self.first_page = {name: self._page(t, first=True) for name, t in PROJECTIONS.items()}
-        self.next_page = {name: self._page(t, first=False) for name, t in PROJECTIONS.items()}
 
     def inputs_in(self, count: int) -> str:
         """Return the query for the inputs whose sequence is one of ``count`` parameters."""

@@ -35,6 +35,7 @@ from keel.app.records import (
     FillRow,
     FixMessageRow,
     FixSessionRow,
+    HaltRow,
     IdempotencyRecord,
     InputRecord,
     LinkRow,
@@ -149,6 +150,27 @@ class SqlStore(ABC):
             ]
             then = [(self._q.move_fix_target, moves)]
         self._write(batch_parts(batch), replace=False, then=then)
+
+    # -- the kill switch ------------------------------------------------------------------
+    def save_halt(self, halt: HaltRow) -> None:
+        """Halt new orders for ``halt.scope`` (an account, or ``*`` for all)."""
+        values = (halt.scope, halt.reason, halt.actor, halt.at.isoformat())
+        self._write((), replace=False, then=[(self._q.save_halt, [values])])
+
+    def lift_halt(self, scope: str) -> bool:
+        """Lift a halt; False when there was none."""
+        ((count,),) = self._fetch(self._q.halt_exists, (scope,))
+        if not count:
+            return False
+        self._write((), replace=False, then=[(self._q.lift_halt, [(scope,)])])
+        return True
+
+    def halts(self) -> list[HaltRow]:
+        """Return the halts in force, by scope."""
+        return [
+            HaltRow(str(scope), str(reason), str(actor), _time(at))
+            for scope, reason, actor, at in self._fetch(self._q.halts)
+        ]
 
     # -- audit ----------------------------------------------------------------------------
     def record_audit(self, row: AuditRow) -> None:
