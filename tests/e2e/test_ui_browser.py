@@ -68,14 +68,28 @@ def test_an_operator_trades_and_reads_a_timeline_in_the_browser(tmp_path: Path) 
                 await expect(timeline.first).to_contain_text("OrderCreated")
                 await expect(page.locator("#timeline")).to_contain_text("FillBooked")
                 await expect(page.locator("#fills tr")).not_to_have_count(0)
-                # a resting order is cancelled from the blotter
+                # the venue session shows as up
+                await expect(page.locator("#venues")).to_contain_text("SIM ● ACTIVE")
+                # a resting order is replaced (quantity 10 -> 20) and then cancelled
                 await ticket.locator("[name=limit_price]").fill("50.00")
                 await ticket.locator("button").click()
                 resting = page.locator("#orders tr", has_text="NEW")
                 await expect(resting).to_have_count(1, timeout=15_000)
+                answers = iter(["20", "50.00"])
+                page.on("dialog", lambda dialog: asyncio.ensure_future(
+                    dialog.accept(next(answers))))  # fmt: skip
+                await resting.locator("button.replace").click()
+                await expect(page.locator("#orders tr", has_text="50.00").locator("td").nth(4)
+                             ).to_have_text("20", timeout=15_000)  # fmt: skip
                 await resting.locator("button.cancel").click()
                 await expect(page.locator("#orders tr", has_text="CANCELED")).to_have_count(
                     1, timeout=15_000
+                )
+                # a halt shows as a banner to everyone
+                stack.node.halts.halt("FUND-A", "end of day checks", "user:rita",
+                                      stack.node.clock.now())  # fmt: skip
+                await expect(page.locator("#halts")).to_contain_text(
+                    "New orders halted for FUND-A: end of day checks", timeout=10_000
                 )
                 # the filter narrows the blotter
                 await page.fill("#filter", "canceled")

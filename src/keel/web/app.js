@@ -42,6 +42,7 @@ async function enter() {
     for (const order of page.orders) state.orders.set(order.order_id, order);
     render();
     connect();
+    watch();
   } catch (error) {
     sessionStorage.removeItem("keel-key");
     $("desk").hidden = true;
@@ -62,6 +63,7 @@ function connect() {
     const event = JSON.parse(message.data);
     state.lastSeq = event.seq;
     refresh(event.order_id);
+    if (event.type.startsWith("Exception")) loadExceptions();
   };
 }
 
@@ -111,6 +113,23 @@ function row(o) {
   statusCell.append(status);
   const actions = document.createElement("td");
   if (!TERMINAL.has(o.status)) {
+    const change = document.createElement("button");
+    change.textContent = "Replace";
+    change.className = "replace";
+    change.addEventListener("click", async (e) => {
+      e.stopPropagation();
+      const qty = prompt(`New quantity for ${o.order_id}`, o.qty);
+      if (qty === null) return;
+      const price = o.limit_price === null ? null : prompt("New limit price", o.limit_price);
+      const body = { qty: qty.trim() };
+      if (price) body.limit_price = price.trim();
+      try { await api(`/v1/orders/${encodeURIComponent(o.order_id)}/replace`, { method: "POST", body: JSON.stringify(body) }); }
+      catch (error) {
+        const reasons = (error.body && error.body.errors || []).map((x) => `${x.field}: ${x.reason}`).join("; ");
+        $("ticket-result").textContent = `Replace refused: ${reasons || error.message}`;
+      }
+    });
+    actions.append(change);
     const cancel = document.createElement("button");
     cancel.textContent = "Cancel";
     cancel.className = "cancel";
@@ -174,6 +193,45 @@ async function showOrder(orderId) {
   } catch (error) { $("ticket-result").textContent = `Cannot show ${orderId}: ${error.message}`; }
 }
 $("close-order").addEventListener("click", () => { $("order").hidden = true; $("order-id").textContent = ""; });
+
+// -- what else an operator watches: venue sessions, halts, open exceptions --
+async function watch() {
+  await Promise.all([loadVenues(), loadHalts(), loadExceptions()]);
+  setTimeout(watch, 3000);
+}
+
+async function loadVenues() {
+  try {
+    const { venues } = await api("/v1/venues");
+    $("venues").replaceChildren(...venues.map((v) => {
+      const span = document.createElement("span");
+      span.className = v.logged_on ? "up" : "down";
+      span.textContent = `${v.venue} ${v.logged_on ? "●" : "○"} ${v.state} `;
+      span.title = `${v.session}: next out ${v.next_sender_seq}, next in ${v.next_target_seq}`;
+      return span;
+    }));
+  } catch (error) { /* shown again on the next tick */ }
+}
+
+async function loadHalts() {
+  try {
+    const { halts } = await api("/v1/kill-switch");
+    $("halts").hidden = halts.length === 0;
+    $("halts").textContent = halts.map((h) => `New orders halted for ${h.scope === "*" ? "every account" : h.scope}: ${h.reason} (${h.actor})`).join(" · ");
+  } catch (error) { /* shown again on the next tick */ }
+}
+
+async function loadExceptions() {
+  try {
+    const { exceptions } = await api("/v1/exceptions?status=OPEN&limit=200");
+    $("exception-rows").replaceChildren(...exceptions.map((x) => {
+      const tr = document.createElement("tr");
+      tr.append(cell(x.exception_id), cell(x.kind), cell(x.order_id), cell(x.summary), cell((x.raised_at || "").replace("T", " ").slice(0, 19)));
+      if (x.order_id) tr.addEventListener("click", () => showOrder(x.order_id));
+      return tr;
+    }));
+  } catch (error) { /* shown again on the next tick */ }
+}
 
 window.addEventListener("hashchange", start);  // a #key=... pasted into an open page
 start();
