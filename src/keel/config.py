@@ -29,8 +29,8 @@ An example::
     [[fix.clients]]
     comp_id = "CLIENT1"          # the client's SenderCompID; Keel answers as "KEEL"
     version = "4.4"
-    user = "alice"
-    accounts = ["FUND-A"]
+    user = "alice"               # the session acts as this user (keel users add alice ...)
+    accounts = ["FUND-A"]        # optional: without it, the user's own accounts
 
     [[fix.venues]]
     venue = "SIM"
@@ -44,8 +44,8 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -54,6 +54,7 @@ from typing import Any
 from keel.adapters.fix.client_gateway import ClientSession
 from keel.adapters.fix.config import SessionConfig, SessionSchedule
 from keel.adapters.fix.venue_mapping import VenueMapping
+from keel.app.records import UserRow
 from keel.app.secret import Secret
 from keel.domain.errors import KeelError
 from keel.domain.ids import InstrumentId
@@ -281,8 +282,9 @@ def _session(r: _Reader, raw: dict[str, Any], key: str, ours: str, theirs: str,
 def _client(r: _Reader, raw: dict[str, Any], key: str, ours: str) -> ClientSession:
     comp_id = r.text(raw, key, "comp_id")
     accounts = r.strings(raw, key, "accounts")
-    if not accounts:
+    if "accounts" in raw and not accounts:
         raise r.fail(_join(key, "accounts"), "a client session needs at least one account")
+    # Without ``accounts``, the session trades the accounts of its ``user`` (keel users).
     session = _session(r, raw, key, r.text(raw, key, "sender_comp_id", ours), comp_id,
                        False, CLIENT_MESSAGES)  # fmt: skip
     return ClientSession(session, r.text(raw, key, "user", comp_id), accounts)
@@ -306,3 +308,26 @@ def _venue(r: _Reader, raw: dict[str, Any], key: str, ours: str,
         session, r.text(raw, key, "host", "127.0.0.1"), r.whole(raw, key, "port", 0, 1, 65535),
         mapping, password,
     )  # fmt: skip
+
+
+def resolve_client_users(node: NodeConfig, users: Sequence[UserRow], path: Path) -> NodeConfig:
+    """Give each FIX client session without ``accounts`` the accounts of its user, as
+    ``keel users`` recorded them; a session whose user is unknown, revoked or may not
+    trade is refused with the key at fault."""
+    by_name = {u.name: u for u in users}
+    sessions = []
+    for n, client in enumerate(node.clients):
+        key = f"fix.clients[{n}].user"
+        user = by_name.get(client.user)
+        if client.accounts:
+            sessions.append(client)
+            continue
+        if user is None or user.revoked_at is not None:
+            state = "is revoked" if user is not None else "does not exist"
+            hint = f"keel users add {client.user} --role trader --accounts ..."
+            raise ConfigError(f"{path}: {key}: the user {client.user!r} {state} ({hint})")
+        if user.role not in ("trader", "admin"):
+            raise ConfigError(f"{path}: {key}: the user {client.user!r} is a {user.role}, "
+                              "who may not trade")  # fmt: skip
+        sessions.append(replace(client, accounts=frozenset(user.accounts)))
+    return replace(node, clients=sessions)

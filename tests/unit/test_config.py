@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from keel.config import ConfigError, load_config
+from keel.app.records import UserRow
+from keel.config import ConfigError, load_config, resolve_client_users
 
 EXAMPLE = """
 [node]
@@ -146,3 +148,20 @@ def test_a_file_that_is_not_toml_is_named_with_the_reason(tmp_path: Path) -> Non
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the configuration"):
         load_config(tmp_path / "absent.toml", {})
+
+
+def test_a_client_session_without_accounts_trades_its_users_accounts(tmp_path: Path) -> None:
+    text = EXAMPLE.replace('accounts = ["FUND-A", "FUND-B"]\n', "")
+    write(tmp_path, 'brkr = "s3cret"\n', "secrets.toml")
+    path = write(tmp_path, text)
+    config = load_config(path, {"KEEL_SIM_PASSWORD": "x"})
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    alice = UserRow("alice", "trader", ("FUND-C",), now)
+    resolved = resolve_client_users(config.node, [alice], path)
+    assert resolved.clients[0].accounts == frozenset({"FUND-C"})
+    assert resolved.clients[0].actor == "user:alice"
+    with pytest.raises(ConfigError, match=r"fix.clients\[0\].user: the user 'alice' does not"):
+        resolve_client_users(config.node, [], path)
+    viewer = UserRow("alice", "viewer", ("FUND-C",), now)
+    with pytest.raises(ConfigError, match="is a viewer, who may not trade"):
+        resolve_client_users(config.node, [viewer], path)

@@ -19,7 +19,7 @@ from keel.app.desk import OrderDesk
 from keel.app.ports import EventStore
 from keel.app.users import Users
 from keel.bootstrap import database_url, open_store
-from keel.config import load_config
+from keel.config import load_config, resolve_client_users
 from keel.node import Node, NodeConfig
 
 DB_HELP = "database URL (default: the config's node.database, $KEEL_DB or sqlite:///var/keel.db)"
@@ -115,7 +115,8 @@ def run_serve(args: argparse.Namespace, console: Console) -> int:
     config = load_config(args.config)
     store = open_store(database_url(args.db or config.database))
     try:
-        asyncio.run(_serve(store, config.node, args, console))
+        node_config = resolve_client_users(config.node, store.users(), config.path)
+        asyncio.run(_serve(store, node_config, args, console))
     finally:
         store.close()
     return 0

@@ -89,7 +89,9 @@ class ClientSession:
 
     @property
     def actor(self) -> str:
-        return f"fix:{self.comp_id}:{self.user}"
+        """The user's identity in events, the same as their REST requests carry (the input's
+        source says which FIX session it came through)."""
+        return f"user:{self.user}"
 
 
 class Sequencing(Protocol):
