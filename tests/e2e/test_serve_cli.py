@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -127,3 +128,15 @@ def test_keel_serve_with_a_bad_config_names_the_file_and_key(tmp_path: Path) -> 
     assert result.returncode == 1
     assert result.stderr.strip().startswith(f"keel: error: {config}: instruments[0].tick:")
     assert "Traceback" not in result.stderr
+
+
+def test_a_taken_http_port_is_one_error_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = keel("demo", "--serve", "--http-port", str(port))
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith(f"keel: error: cannot listen on 127.0.0.1:{port}")
+    assert "Traceback" not in result.stderr
+    assert "Open the blotter" not in result.stdout

@@ -30,7 +30,7 @@ from keel.api.app import create_app
 from keel.app.desk import DeskError, OrderDesk
 from keel.app.intake import OrderRequest
 from keel.app.users import User, Users
-from keel.cli.serve import KeelServer
+from keel.cli.serve import KeelServer, check_port_free
 from keel.domain.enums import OrdType, Side, TimeInForce
 from keel.node import VENUE_MESSAGES, Node, NodeConfig, VenueLink
 
@@ -110,6 +110,7 @@ async def demo_trader(stack: DemoStack, rng: random.Random, every: float = 0.7) 
 
 
 def run_live_demo(console: Console, *, port: int, db: Path = DEMO_DB) -> int:
+    check_port_free("127.0.0.1", port)
     asyncio.run(_serve(console, port, db))
     return 0
 

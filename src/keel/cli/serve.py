@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Iterator
 
 import uvicorn
@@ -20,6 +21,7 @@ from keel.app.ports import EventStore
 from keel.app.users import Users
 from keel.bootstrap import database_url, open_store
 from keel.config import load_config, resolve_client_users
+from keel.domain.errors import KeelError
 from keel.node import Node, NodeConfig
 
 DB_HELP = "database URL (default: the config's node.database, $KEEL_DB or sqlite:///var/keel.db)"
@@ -98,6 +100,23 @@ def run_users(args: argparse.Namespace, console: Console) -> int:
         store.close()
 
 
+class PortInUseError(KeelError):
+    """The HTTP port asked for is taken."""
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse at once, with a clear line, a port something else listens on (uvicorn would
+    only log it after Keel had started)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            raise PortInUseError(
+                f"cannot listen on {host}:{port} ({e.strerror}); choose another --http-port"
+            ) from e
+
+
 class KeelServer(uvicorn.Server):
     """uvicorn's server, with Keel's own Ctrl-C: stop serving HTTP, then stop the node
     (committing what it took), then exit 0. (uvicorn's own handling raises the signal
@@ -113,6 +132,7 @@ class KeelServer(uvicorn.Server):
 
 def run_serve(args: argparse.Namespace, console: Console) -> int:
     config = load_config(args.config)
+    check_port_free(args.http_host, args.http_port)
     store = open_store(database_url(args.db or config.database))
     try:
         node_config = resolve_client_users(config.node, store.users(), config.path)
