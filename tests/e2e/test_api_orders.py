@@ -119,6 +119,7 @@ def test_an_order_placed_over_http_is_routed_and_filled(tmp_path: Path) -> None:
         assert filled["cum_qty"] == "100"
         listed = (await a.http.get("/v1/orders", headers=a.viewer)).json()
         assert [o["order_id"] for o in listed["orders"]] == [order["order_id"]]
+        assert listed["orders"][0] == filled  # a listed order reads as GET shows it
 
     run(scenario, tmp_path)
 

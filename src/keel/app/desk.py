@@ -227,7 +227,15 @@ class OrderDesk:
             if user.sees(row["account"])
             and not any(value is not None and row[col] != value for value, col in wanted)
         )  # fmt: skip
-        return _page(rows, "order_id", after, limit)
+        page, cursor = _page(rows, "order_id", after, limit)
+        # each order as GET /v1/orders/{id} shows it (the same fields, the reject reason)
+        views = []
+        for row in page:
+            order = self._sequencer.open_orders.get(OrderId(row["order_id"])) or load_order(
+                self._store, row["order_id"]
+            )
+            views.append(order_view(order) if order is not None else row)
+        return views, cursor
 
     def fills(
         self,
