@@ -384,3 +384,23 @@ def test_the_kill_switch_halts_an_account_cancels_its_working_orders_and_lifts(
         assert again["status"] != "REJECTED"
 
     run(scenario, tmp_path)
+
+
+def test_orders_are_listed_by_creation_time_range(tmp_path: Path) -> None:
+    async def scenario(a: Api) -> None:
+        first = (await a.http.post("/v1/orders", json=ORDER, headers=a.trader)).json()
+        await asyncio.sleep(0.05)
+        second = (await a.http.post("/v1/orders", json=ORDER, headers=a.trader)).json()
+        cut = second["created_at"]
+        before = (await a.http.get("/v1/orders", params={"created_to": cut},
+                                   headers=a.trader)).json()["orders"]  # fmt: skip
+        since = (await a.http.get("/v1/orders", params={"created_from": cut},
+                                  headers=a.trader)).json()["orders"]  # fmt: skip
+        assert [o["order_id"] for o in before] == [first["order_id"]]
+        assert [o["order_id"] for o in since] == [second["order_id"]]
+        naive = await a.http.get("/v1/orders", params={"created_from": "2026-03-02T10:00:00"},
+                                 headers=a.trader)  # fmt: skip
+        assert naive.status_code == 422
+        assert naive.json()["errors"][0]["field"] == "created_from"
+
+    run(scenario, tmp_path)

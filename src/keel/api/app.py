@@ -36,6 +36,7 @@ from keel.app.intake import OrderRequest
 from keel.app.records import AuditRow
 from keel.app.users import User, Users
 from keel.domain.enums import OrdType, Side, TimeInForce
+from keel.domain.instruments import Violation
 
 PROBLEM = "application/problem+json"
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -232,11 +233,24 @@ def create_app(
         status: str | None = None,
         account: str | None = None,
         symbol: str | None = None,
+        created_from: Annotated[
+            datetime | None, Query(description="ISO 8601 with a zone; inclusive")
+        ] = None,
+        created_to: Annotated[
+            datetime | None, Query(description="ISO 8601 with a zone; exclusive")
+        ] = None,
         after: Annotated[str | None, Query(description="the cursor of the previous page")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
-        orders, cursor = desk.orders(user, status=status, account=account, symbol=symbol,
-                                     after=after, limit=limit)  # fmt: skip
+        for name, moment in (("created_from", created_from), ("created_to", created_to)):
+            if moment is not None and moment.tzinfo is None:
+                raise RequestRefusedError(
+                    (Violation(name, "NO_TIME_ZONE", "give a time zone (Z or +00:00)"),)
+                )
+        orders, cursor = desk.orders(
+            user, status=status, account=account, symbol=symbol, created_from=created_from,
+            created_to=created_to, after=after, limit=limit,
+        )  # fmt: skip
         return {"orders": orders, "next": cursor}
 
     @app.get("/v1/fills", tags=["books"])

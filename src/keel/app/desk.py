@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -215,17 +216,22 @@ class OrderDesk:
         status: str | None = None,
         account: str | None = None,
         symbol: str | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
         after: str | None = None,
         limit: int = 100,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Return a page of the user's orders in id order (ids sort by creation time), and
-        the cursor of the next page (None at the end)."""
+        the cursor of the next page (None at the end). ``created_from`` is inclusive,
+        ``created_to`` exclusive."""
         _require(user, Permission.READ)
         wanted = ((status, "status"), (account, "account"), (symbol, "instrument"))
         rows = (
             row for row in self._rows("orders")
             if user.sees(row["account"])
             and not any(value is not None and row[col] != value for value, col in wanted)
+            and (created_from is None or row["created_at"] >= created_from)
+            and (created_to is None or row["created_at"] < created_to)
         )  # fmt: skip
         page, cursor = _page(rows, "order_id", after, limit)
         # each order as GET /v1/orders/{id} shows it (the same fields, the reject reason)
