@@ -31,6 +31,7 @@ from keel.app.desk import DeskError, OrderDesk
 from keel.app.intake import OrderRequest
 from keel.app.users import User, Users
 from keel.cli.serve import KeelServer, check_port_free
+from keel.cli.venue_sim import run_id
 from keel.domain.enums import OrdType, Side, TimeInForce
 from keel.node import VENUE_MESSAGES, Node, NodeConfig, VenueLink
 
@@ -38,6 +39,8 @@ DEMO_DB = Path("var") / "demo.db"
 ACCOUNTS = ["FUND-A", "FUND-B"]
 CANCEL_SHARE = 0.2
 """Share of the demo trader's resting orders it cancels again."""
+REPLACE_SHARE = 0.25
+"""Share of the others it replaces (twice the quantity)."""
 
 
 @dataclass
@@ -53,12 +56,16 @@ class DemoStack:
 
 async def start_demo(db: Path, *, tick_interval: float | None = 0.5) -> DemoStack:
     """Start the simulated venue and a node routing to it; make a demo user and key."""
-    venue = await run_sim_venue(sessions=[venue_session()], seed=7, tick_interval=tick_interval)
+    venue = await run_sim_venue(
+        sessions=[venue_session()], seed=7, tick_interval=tick_interval, run=run_id()
+    )
     store = SqliteStore(db)
     store.migrate()
     clock = SystemClock()
+    # The simulated venue keeps no numbers between runs: both sides start again at 1.
     link = VenueLink(
-        SessionConfig("FIX.4.4", "KEEL", "SIM", initiator=True, app_msg_types=VENUE_MESSAGES),
+        SessionConfig("FIX.4.4", "KEEL", "SIM", initiator=True, app_msg_types=VENUE_MESSAGES,
+                      reset_on_logon=True),
         "127.0.0.1", venue.port,
     )  # fmt: skip
     instruments = {listing.instrument.symbol: listing.instrument for listing in DEFAULT_LISTINGS}
@@ -66,7 +73,7 @@ async def start_demo(db: Path, *, tick_interval: float | None = 0.5) -> DemoStac
                                          default_venue="SIM", timer_interval=0.5))  # fmt: skip
     await node.start()
     users = Users(store)
-    user, key = users.add("demo", "trader", ACCOUNTS, clock.now())
+    user, key = users.add("demo", "admin", ACCOUNTS, clock.now())
     app = create_app(
         OrderDesk(node.sequencer, store, node.intake, clock, node.halts), users, feed=node.feed,
         ready=lambda: all(v.connection is not None for v in node.venues.values()),
@@ -107,15 +114,19 @@ async def demo_trader(stack: DemoStack, rng: random.Random, every: float = 0.7) 
             if working and rng.random() < CANCEL_SHARE:
                 await asyncio.sleep(every)
                 await desk.cancel(stack.user, placed.order["order_id"])
+            elif working and rng.random() < REPLACE_SHARE:
+                await asyncio.sleep(every)
+                await desk.replace(stack.user, placed.order["order_id"],
+                                   qty=request.qty * 2, limit_price=price)  # fmt: skip
 
 
-def run_live_demo(console: Console, *, port: int, db: Path = DEMO_DB) -> int:
+def run_live_demo(console: Console, *, port: int, flow: bool = True, db: Path = DEMO_DB) -> int:
     check_port_free("127.0.0.1", port)
-    asyncio.run(_serve(console, port, db))
+    asyncio.run(_serve(console, port, db, flow))
     return 0
 
 
-async def _serve(console: Console, port: int, db: Path) -> None:
+async def _serve(console: Console, port: int, db: Path, flow: bool) -> None:
     db.parent.mkdir(parents=True, exist_ok=True)
     stack = await start_demo(db)
     server = KeelServer(uvicorn.Config(stack.app, host="127.0.0.1", port=port,
@@ -124,13 +135,18 @@ async def _serve(console: Console, port: int, db: Path) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, server.stop_serving)
-    trader = asyncio.create_task(demo_trader(stack, random.Random(11)))
+    trader = asyncio.create_task(
+        demo_trader(stack, random.Random(11)) if flow else asyncio.Event().wait()
+    )
     venue_port = stack.venue.port
-    console.print(f"Keel is running on {db} with a simulated venue (FIX on port {venue_port})"
-                  " and a demo trader sending orders.", markup=False, soft_wrap=True)  # fmt: skip
-    console.print(f"Open the blotter:  http://127.0.0.1:{port}/#key={stack.key}", soft_wrap=True)
-    console.print(f"API key of user 'demo' (trader on {', '.join(ACCOUNTS)}): {stack.key}",
-                  markup=False, soft_wrap=True)  # fmt: skip
+    trading = " and a demo trader sending orders" if flow else ""
+    lines = [
+        f"Keel is running on {db} with a simulated venue (FIX on port {venue_port}){trading}.",
+        f"Open the blotter:  http://127.0.0.1:{port}/#key={stack.key}",
+        f"API key of user 'demo' (admin; the demo trades {', '.join(ACCOUNTS)}): {stack.key}",
+    ]
+    for line in lines:
+        console.print(line, markup=False, soft_wrap=True)
     console.print("Ctrl-C to stop.", markup=False)
     try:
         await server.serve()

@@ -36,6 +36,10 @@ def _build_parser() -> argparse.ArgumentParser:
         help="run Keel with a simulated venue, the API and the operator UI (Ctrl-C to stop)",
     )  # fmt: skip
     demo.add_argument("--http-port", type=int, default=8080, help="port of the UI and API")
+    demo.add_argument(
+        "--flow", action=argparse.BooleanOptionalAction, default=True,
+        help="with --serve: a demo trader sends orders, cancels and replaces (default on)",
+    )  # fmt: skip
     docs = commands.add_parser("docs", help="print generated documentation")
     docs.add_argument("topic", choices=["lifecycle", "diagram"], help="what to print")
 
@@ -73,7 +77,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         return serve.run_audit(args, console)
     if args.command == "demo":
         if args.serve:
-            return live_demo.run_live_demo(console, port=args.http_port)
+            return live_demo.run_live_demo(console, port=args.http_port, flow=args.flow)
         run_demo(console)
         return 0
     if args.command == "docs":

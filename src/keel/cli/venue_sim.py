@@ -15,6 +15,7 @@ import asyncio
 import logging
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -187,12 +188,22 @@ def run_venue_sim(args: argparse.Namespace, out: TextIO | None = None) -> int:
         return 1
 
 
+def run_id() -> str:
+    """A short id of this run (base 36 of the time in milliseconds) for the venue's ids, so a
+    restarted venue never repeats an ExecID a Keel has already booked."""
+    n, digits, text = int(time.time() * 1000), "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", ""
+    while n:
+        n, rest = divmod(n, 36)
+        text = digits[rest] + text
+    return text + "-"
+
+
 async def _serve(args: argparse.Namespace, out: TextIO) -> int:
     begin_string = FIX_VERSIONS[args.fix]
     session = venue_session(begin_string, args.sender, args.target)
     running = await run_sim_venue(
         args.host, args.port, [session], seed=args.seed, faults=fault_plan(args.fault),
-        tick_interval=args.tick_ms / 1000 if args.tick_ms else None,
+        tick_interval=args.tick_ms / 1000 if args.tick_ms else None, run=run_id(),
     )  # fmt: skip
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

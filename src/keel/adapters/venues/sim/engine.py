@@ -46,7 +46,11 @@ LATE_FILL_LEAD = timedelta(milliseconds=1)
 class MatchingEngine:
     """Price-time priority matching over one book per instrument, with the venue's ids."""
 
-    def __init__(self, instruments: Iterable[Instrument], plan: FaultPlan, dice: FaultDice) -> None:
+    def __init__(
+        self, instruments: Iterable[Instrument], plan: FaultPlan, dice: FaultDice, run: str = ""
+    ) -> None:
+        self._run = run
+        """Put in every id this engine gives, so a restarted venue never repeats an ExecID."""
         self._instruments: dict[str, Instrument] = {}
         for instrument in instruments:
             if instrument.symbol in self._instruments:
@@ -108,7 +112,7 @@ class MatchingEngine:
             return
         self._used_cl_ord_ids.add(cl_ord_id)
         self._order_seq += 1
-        order_id = VenueOrderId(f"SIM-O{self._order_seq:09d}")
+        order_id = VenueOrderId(f"SIM-{self._run}O{self._order_seq:09d}")
         order = SimOrder(order_id, cl_ord_id, account, symbol, side, ord_type, tif, qty, price, now)
         self._by_cl_ord_id[cl_ord_id] = order
         problem = check_new_order(self._instruments.get(symbol), order, now)
@@ -214,7 +218,7 @@ class MatchingEngine:
         """Place a GTC limit order for the house; it trades where it crosses, then rests."""
         self._now = now
         self._house_seq += 1
-        house_id = f"SIM-H{self._house_seq:09d}"
+        house_id = f"SIM-{self._run}H{self._house_seq:09d}"
         order = SimOrder(
             VenueOrderId(house_id),
             ClOrdId(house_id),
@@ -343,7 +347,7 @@ class MatchingEngine:
         at: datetime,
     ) -> None:
         self._trade_seq += 1
-        trade_id = f"SIM-T{self._trade_seq:09d}"
+        trade_id = f"SIM-{self._run}T{self._trade_seq:09d}"
         self.tape.append(
             Trade(trade_id, symbol, qty, price, buy_order_id, sell_order_id, aggressor, at)
         )
@@ -412,7 +416,7 @@ class MatchingEngine:
 
     def _next_exec_id(self) -> ExecId:
         self._exec_seq += 1
-        return ExecId(f"SIM-E{self._exec_seq:09d}")
+        return ExecId(f"SIM-{self._run}E{self._exec_seq:09d}")
 
     def _emit(
         self,

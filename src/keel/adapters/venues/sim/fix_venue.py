@@ -374,9 +374,14 @@ async def run_sim_venue(
     quoting: QuotingRules | None = None,
     clock: Clock | None = None,
     timer_interval: float = TIMER_INTERVAL,
+    run: str = "",
 ) -> RunningSimVenue:
     """Start a simulated venue accepting ``sessions`` (default: one FIX 4.4 SIM->KEEL) on
     ``host:port`` (0: any free port) and return it running.
+
+    ``run`` goes into every ExecID and OrderID: give each run its own (``keel venue-sim``
+    and the demo do) so that a Keel that remembers earlier runs never takes a new
+    execution for a duplicate.
 
     ``tick_interval`` seconds between market moves (None: the market moves only when
     ``app.tick()`` is called); ``flush_interval`` seconds between looks at the wire.
@@ -393,7 +398,7 @@ async def run_sim_venue(
         Session(replace(c, app_msg_types=HANDLED_MSG_TYPES), MemorySessionStore(created))
         for c in configs
     ]
-    venue = SimVenue(seed=seed, listings=listings, quoting=quoting, faults=faults)
+    venue = SimVenue(seed=seed, listings=listings, quoting=quoting, faults=faults, run=run)
     app = SimFixVenue(venue, fix_sessions, clock)
     acceptor = FixAcceptor(
         fix_sessions, app, clock, host=host, port=port, timer_interval=timer_interval

@@ -47,10 +47,11 @@ class SimVenue:
         listings: Sequence[Listing] = DEFAULT_LISTINGS,
         quoting: QuotingRules | None = None,
         faults: FaultPlan | None = None,
+        run: str = "",
     ) -> None:
         plan = faults or FaultPlan()
         dice = FaultDice(random.Random(f"keel-sim/{seed}/faults"))
-        self._engine = MatchingEngine([lst.instrument for lst in listings], plan, dice)
+        self._engine = MatchingEngine([lst.instrument for lst in listings], plan, dice, run)
         self._market = SyntheticMarket(
             self._engine,
             listings,
