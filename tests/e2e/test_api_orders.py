@@ -166,8 +166,8 @@ def test_users_touch_only_their_accounts_and_their_role(tmp_path: Path) -> None:
     async def scenario(a: Api) -> None:
         elsewhere = await a.http.post("/v1/orders", json={**ORDER, "account": "FUND-Z"},
                                       headers=a.trader)  # fmt: skip
-        assert elsewhere.status_code == 422
-        assert elsewhere.json()["errors"][0]["code"] == "ACCOUNT_NOT_ENTITLED"
+        assert elsewhere.status_code == 403
+        assert "may not trade account 'FUND-Z'" in elsewhere.json()["detail"]
         viewer_trades = await a.http.post("/v1/orders", json=ORDER, headers=a.viewer)
         assert viewer_trades.status_code == 403
         missing = await a.http.get("/v1/orders/NOPE", headers=a.viewer)
@@ -402,5 +402,34 @@ def test_orders_are_listed_by_creation_time_range(tmp_path: Path) -> None:
                                  headers=a.trader)  # fmt: skip
         assert naive.status_code == 422
         assert naive.json()["errors"][0]["field"] == "created_from"
+
+    run(scenario, tmp_path)
+
+
+def test_a_cancel_of_a_filled_order_is_409_with_the_reason(tmp_path: Path) -> None:
+    async def scenario(a: Api) -> None:
+        order = (await a.http.post("/v1/orders", json=ORDER, headers=a.trader)).json()
+        await a.until_status(order["order_id"], {"FILLED"})
+        late = await a.http.post(f"/v1/orders/{order['order_id']}/cancel", headers=a.trader)
+        assert late.status_code == 409
+        assert late.headers["content-type"] == "application/problem+json"
+        assert "TOO_LATE_TO_CANCEL: the order is already closed" in late.json()["detail"]
+
+    run(scenario, tmp_path)
+
+
+def test_malformed_json_and_a_revoked_key_are_answered_as_problems(tmp_path: Path) -> None:
+    async def scenario(a: Api) -> None:
+        as_json = {**a.trader, "Content-Type": "application/json"}
+        broken = await a.http.post("/v1/orders", content=b'{"account": "FUND-A",', headers=as_json)
+        assert broken.status_code == 422
+        assert broken.headers["content-type"] == "application/problem+json"
+        negative = await a.http.post("/v1/orders", json={**ORDER, "limit_price": "-1.00"},
+                                     headers=a.trader)  # fmt: skip
+        assert negative.status_code == 422
+        assert "limit_price" in [e["field"] for e in negative.json()["errors"]]
+        Users(a.node.store).revoke("victor", SystemClock().now())
+        revoked = await a.http.get("/v1/orders", headers=a.viewer)
+        assert revoked.status_code == 401
 
     run(scenario, tmp_path)

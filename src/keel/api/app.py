@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from keel.api.audit import AuditMiddleware
 from keel.app.desk import (
+    ConflictError,
     DeskError,
     ForbiddenError,
     NotFoundError,
@@ -132,6 +133,8 @@ def _answer_errors_as_problems(app: FastAPI) -> None:
             return problem(404, "Not found", str(error))
         if isinstance(error, ForbiddenError):
             return problem(403, "Forbidden", str(error))
+        if isinstance(error, ConflictError):
+            return problem(409, "The order's state refuses this", str(error))
         return problem(400, "The request cannot be carried out", str(error))
 
     @app.exception_handler(_UnauthorizedError)

@@ -55,6 +55,11 @@ class ForbiddenError(DeskError):
     """The user's role does not allow this."""
 
 
+class ConflictError(DeskError):
+    """The order's state refuses the request (a cancel of a filled order); it is recorded,
+    with the reason, in the order's timeline."""
+
+
 @dataclass(frozen=True, slots=True)
 class Placed:
     """What placing an order answered: the order, and whether this call created it."""
@@ -95,6 +100,8 @@ class OrderDesk:
         self, user: User, request: OrderRequest, *, idempotency_key: str | None = None
     ) -> Placed:
         _require(user, Permission.TRADE)
+        if not user.sees(request.account):
+            raise ForbiddenError(f"{user.name} may not trade account {request.account!r}")
         now = self._clock.now()
         accepted = self._intake.new_order(
             request, actor=user.actor, accounts=_accounts(user, request.account), now=now
@@ -118,6 +125,8 @@ class OrderDesk:
         result = await self._sequencer.submit(
             self._intake.cancel(order, actor=user.actor, now=self._clock.now()), source="rest"
         )
+        if result.outcome is Outcome.REFUSED:
+            raise ConflictError(f"cannot cancel {order.order_id}: {result.note}")
         return Changed(order_view(self._order_of(result, order.order_id)), result.event_seqs)
 
     async def replace(
@@ -139,6 +148,8 @@ class OrderDesk:
         if isinstance(request, Refused):
             raise RequestRefusedError(request.violations)
         result = await self._sequencer.submit(request, source="rest")
+        if result.outcome is Outcome.REFUSED:
+            raise ConflictError(f"cannot replace {order.order_id}: {result.note}")
         return Changed(order_view(self._order_of(result, order.order_id)), result.event_seqs)
 
     async def kill_switch(
