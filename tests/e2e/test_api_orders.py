@@ -272,7 +272,8 @@ def _free_port() -> int:
 
 
 def test_an_order_over_a_limit_is_recorded_as_rejected_with_the_reason(tmp_path: Path) -> None:
-    limits = {("FUND-A", "*"): Limits(max_order_qty=Decimal(500), collar=Decimal("0.05"))}
+    limits = {("FUND-A", "*"): Limits(max_order_qty=Decimal(500), max_notional=Decimal(40_000),
+                                      collar=Decimal("0.05"))}  # fmt: skip
 
     async def scenario(a: Api) -> None:
         big = await a.http.post("/v1/orders", json={**ORDER, "qty": "1000"}, headers=a.trader)
@@ -282,6 +283,13 @@ def test_an_order_over_a_limit_is_recorded_as_rejected_with_the_reason(tmp_path:
         story = (await a.http.get(f"/v1/orders/{big.json()['order_id']}/timeline",
                                   headers=a.trader)).json()  # fmt: skip
         assert [t["type"] for t in story["timeline"]] == ["OrderCreated", "OrderRejected"]
+        assert "quantity 1000 is above the limit of 500" in story["timeline"][1]["summary"]
+        rich = await a.http.post("/v1/orders", json={**ORDER, "qty": "300"}, headers=a.trader)
+        assert rich.json()["status"] == "REJECTED"
+        assert (
+            "RISK_MAX_NOTIONAL: notional 45000.00 is above the limit of 40000"
+            in (rich.json()["reject_reason"])
+        )
         # once a fill gives a last price, a limit far from it is outside the collar
         filled = (await a.http.post("/v1/orders", json=ORDER, headers=a.trader)).json()
         await a.until_status(filled["order_id"], {"FILLED"})
@@ -293,7 +301,7 @@ def test_an_order_over_a_limit_is_recorded_as_rejected_with_the_reason(tmp_path:
             "REJECTED", "RISK_PRICE_COLLAR",
         )  # fmt: skip
         listed = (await a.http.get("/v1/orders?status=REJECTED", headers=a.viewer)).json()
-        assert len(listed["orders"]) == 2
+        assert len(listed["orders"]) == 3
 
     run(scenario, tmp_path, limits)
 

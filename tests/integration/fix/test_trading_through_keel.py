@@ -21,6 +21,7 @@ from keel.adapters.store.memory import MemoryStore
 from keel.domain.enums import OrderStatus
 from keel.domain.ids import InstrumentId
 from keel.domain.instruments import Instrument
+from keel.domain.risk import Limits
 from keel.node import CLIENT_MESSAGES, VENUE_MESSAGES, Node, NodeConfig, VenueLink
 from support.aio import free_port
 from support.quickfix_driver import Event, QuickFixPeer, fields_of, needs_quickfix
@@ -60,7 +61,9 @@ def _named(event: Event) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def world(tmp_path: Path) -> AsyncIterator[World]:
+async def world(
+    tmp_path: Path, limits: dict[tuple[str, str], Limits] | None = None
+) -> AsyncIterator[World]:
     broker_port = free_port()
     broker = await asyncio.to_thread(
         QuickFixPeer, role="acceptor", port=broker_port, sender="SIMBROKER", target="KEEL",
@@ -85,6 +88,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             )
         ],
         default_venue="SIM", timer_interval=0.2, reconnect_backoff=(0.2, 1.0),
+        limits=limits or {},
     )  # fmt: skip
     node = Node(store, SystemClock(), config)
     await node.start()
@@ -213,5 +217,20 @@ def test_a_fill_while_the_client_is_away_reaches_it_by_resend_after_logon(
             trade = await w.client_gets(lambda m: m["cl"] == "C5" and m["exec_type"] == "F")
             assert trade[t.POSS_DUP_FLAG] == "Y"
             assert (trade[t.ORD_STATUS], trade[t.CUM_QTY]) == ("2", "300")
+
+    asyncio.run(scenario())
+
+
+def test_an_order_over_a_limit_sent_over_fix_is_rejected_naming_the_limit(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        limits = {("*", "*"): Limits(max_order_qty=Decimal(200))}
+        async with world(tmp_path, limits) as w:
+            w.client.send("D", nos("C7", qty=300))
+            reject = await w.client_gets(lambda m: m["cl"] == "C7" and m["exec_type"] == "8")
+            assert reject[t.ORD_STATUS] == "8"
+            assert "RISK_MAX_ORDER_QTY: quantity 300 is above the limit of 200" in reject[t.TEXT]
+            (row,) = list(w.node.store.read_table("orders"))
+            assert (row["status"], row["client_order_id"]) == ("REJECTED", "C7")
+            assert w.broker.app_messages("D") == []  # nothing went to the venue
 
     asyncio.run(scenario())
