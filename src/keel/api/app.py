@@ -181,6 +181,9 @@ def create_app(
         if user is None or feed is None:
             await websocket.close(code=1008, reason="send an API key (?token=keel_...)")
             return
+        if since is not None and not 0 <= since < 2**63:
+            await websocket.close(code=1008, reason="since: a sequence number, 0 or more")
+            return
         await _stream_to(websocket, feed, user, since)
 
     @app.get("/metrics", tags=["health"], response_class=Response)
@@ -353,7 +356,7 @@ def _operations_routes(
     @app.get("/v1/audit", tags=["audit"])
     async def audit(
         user: Annotated[User, Depends(current_user)],
-        after: Annotated[int, Query(ge=0, description="the last audit_id already seen")] = 0,
+        after: Annotated[int, Query(ge=0, le=2**63 - 1, description="the last audit_id seen")] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
         rows = desk.audit(user, after=after, limit=limit)
