@@ -85,9 +85,15 @@ def test_an_operator_trades_and_reads_a_timeline_in_the_browser(tmp_path: Path) 
                 await expect(page.locator("#orders tr", has_text="CANCELED")).to_have_count(
                     1, timeout=15_000
                 )
-                # a halt shows as a banner to everyone
-                stack.node.halts.halt("FUND-A", "end of day checks", "user:rita",
-                                      stack.node.clock.now())  # fmt: skip
+                # the filled order shows in the positions
+                positions = page.locator("#position-rows")
+                await expect(positions).to_contain_text("ACME", timeout=10_000)
+                # the kill switch halts the account, and the banner says so
+                kill = page.locator("#kill-form")
+                await kill.locator("[name=account]").fill("FUND-A")
+                await kill.locator("[name=reason]").fill("end of day checks")
+                await kill.locator("button.danger").click()
+                await expect(page.locator("#kill-result")).to_contain_text("Halted FUND-A")
                 await expect(page.locator("#halts")).to_contain_text(
                     "New orders halted for FUND-A: end of day checks", timeout=10_000
                 )

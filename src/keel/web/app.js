@@ -196,7 +196,7 @@ $("close-order").addEventListener("click", () => { $("order").hidden = true; $("
 
 // -- what else an operator watches: venue sessions, halts, open exceptions --
 async function watch() {
-  await Promise.all([loadVenues(), loadHalts(), loadExceptions()]);
+  await Promise.all([loadVenues(), loadHalts(), loadExceptions(), loadPositions()]);
   setTimeout(watch, 3000);
 }
 
@@ -232,6 +232,38 @@ async function loadExceptions() {
     }));
   } catch (error) { /* shown again on the next tick */ }
 }
+
+async function loadPositions() {
+  try {
+    const { positions } = await api("/v1/positions");
+    $("position-rows").replaceChildren(...positions.map((p) => {
+      const tr = document.createElement("tr");
+      tr.append(cell(p.account), cell(p.instrument), cell(p.net_qty, "num"), cell(p.avg_cost, "num"), cell(p.realized_pnl, "num"));
+      return tr;
+    }));
+  } catch (error) { /* shown again on the next tick */ }
+}
+
+$("kill-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const form = new FormData(e.target);
+  const body = { reason: form.get("reason"), cancel_working: form.get("cancel_working") === "on" };
+  if (form.get("account")) body.account = form.get("account");
+  try {
+    const halt = await api("/v1/kill-switch", { method: "POST", body: JSON.stringify(body) });
+    $("kill-result").textContent = `Halted ${halt.scope === "*" ? "every account" : halt.scope}; cancel sent for ${halt.cancel_requested.length} order(s).`;
+    loadHalts();
+  } catch (error) { $("kill-result").textContent = `Refused: ${error.message}`; }
+});
+
+$("lift").addEventListener("click", async () => {
+  const account = new FormData($("kill-form")).get("account");
+  try {
+    await api(`/v1/kill-switch${account ? `?account=${encodeURIComponent(account)}` : ""}`, { method: "DELETE" });
+    $("kill-result").textContent = `Lifted the halt on ${account || "every account"}.`;
+    loadHalts();
+  } catch (error) { $("kill-result").textContent = `Refused: ${error.message}`; }
+});
 
 window.addEventListener("hashchange", start);  // a #key=... pasted into an open page
 start();
