@@ -24,6 +24,14 @@ from typing import Protocol
 
 from keel.adapters.fix import tags as t
 from keel.adapters.fix.codec import FieldValue
+from keel.adapters.fix.codes import (
+    ORD_STATUS_CODES,
+    ORD_TYPES,
+    SIDE_CODES,
+    SIDES,
+    TIF_CODES,
+    TIFS,
+)
 from keel.adapters.fix.config import SessionConfig
 from keel.adapters.fix.errors import FixFieldError
 from keel.adapters.fix.message import FixMessage
@@ -33,7 +41,7 @@ from keel.adapters.fix.venue_gateway import position_of
 from keel.app.errors import SequencerStoppedError
 from keel.app.intake import Intake, OrderRequest, Refused
 from keel.app.results import Committed, Result
-from keel.domain.enums import OrderStatus, OrdType, Outcome, RequestKind, Side, TimeInForce
+from keel.domain.enums import Outcome, RequestKind
 from keel.domain.events import (
     Event,
     FillBooked,
@@ -56,18 +64,6 @@ log = logging.getLogger(__name__)
 
 Fields = list[tuple[int, FieldValue]]
 
-SIDES = {"1": Side.BUY, "2": Side.SELL, "5": Side.SELL_SHORT}
-SIDE_CODES = {v: k for k, v in SIDES.items()}
-ORD_TYPES = {"1": OrdType.MARKET, "2": OrdType.LIMIT, "3": OrdType.STOP, "4": OrdType.STOP_LIMIT}
-TIFS = {"0": TimeInForce.DAY, "1": TimeInForce.GTC, "3": TimeInForce.IOC, "4": TimeInForce.FOK,
-        "6": TimeInForce.GTD}  # fmt: skip
-TIF_CODES = {v: k for k, v in TIFS.items()}
-ORD_STATUS_CODES = {
-    OrderStatus.PENDING_NEW: "A", OrderStatus.SENT: "A", OrderStatus.NEW: "0",
-    OrderStatus.PARTIALLY_FILLED: "1", OrderStatus.FILLED: "2", OrderStatus.DONE_FOR_DAY: "3",
-    OrderStatus.CANCELED: "4", OrderStatus.PENDING_CANCEL: "6", OrderStatus.REJECTED: "8",
-    OrderStatus.EXPIRED: "C", OrderStatus.PENDING_REPLACE: "E",
-}  # fmt: skip
 OTHER_REJECT = "99"
 DUPLICATE_ORDER = "6"
 UNKNOWN_ORDER = "5"

@@ -18,6 +18,7 @@ from types import MappingProxyType
 
 from keel.adapters.fix import tags as t
 from keel.adapters.fix.codec import FieldValue
+from keel.adapters.fix.codes import ORD_TYPE_CODES, SIDE_CODES, TIF_CODES
 from keel.adapters.fix.errors import FixFieldError, SessionRejectReason
 from keel.adapters.fix.message import FixMessage
 from keel.domain.enums import OrderStatus, OrdType, Side, TimeInForce
@@ -44,10 +45,6 @@ VALUE_IS_INCORRECT = SessionRejectReason.VALUE_IS_INCORRECT
 
 Fields = list[tuple[int, FieldValue]]
 
-_SIDES = {Side.BUY: "1", Side.SELL: "2", Side.SELL_SHORT: "5"}
-_ORD_TYPES = {OrdType.MARKET: "1", OrdType.LIMIT: "2", OrdType.STOP: "3", OrdType.STOP_LIMIT: "4"}
-_TIFS = {TimeInForce.DAY: "0", TimeInForce.GTC: "1", TimeInForce.IOC: "3",
-         TimeInForce.FOK: "4", TimeInForce.GTD: "6"}  # fmt: skip
 _ORD_STATUS = {
     "0": OrderStatus.NEW, "1": OrderStatus.PARTIALLY_FILLED, "2": OrderStatus.FILLED,
     "3": OrderStatus.DONE_FOR_DAY, "4": OrderStatus.CANCELED, "6": OrderStatus.PENDING_CANCEL,
@@ -70,9 +67,9 @@ class VenueMapping:
     venue: str
     version: int
     begin_string: str
-    sides: Mapping[str, str] = field(default_factory=lambda: _frozen(_SIDES))
-    ord_types: Mapping[str, str] = field(default_factory=lambda: _frozen(_ORD_TYPES))
-    tifs: Mapping[str, str] = field(default_factory=lambda: _frozen(_TIFS))
+    sides: Mapping[str, str] = field(default_factory=lambda: _frozen(SIDE_CODES))
+    ord_types: Mapping[str, str] = field(default_factory=lambda: _frozen(ORD_TYPE_CODES))
+    tifs: Mapping[str, str] = field(default_factory=lambda: _frozen(TIF_CODES))
     send_account: bool = True
     handl_inst: str | None = "1"
     """HandlInst(21) on new orders (required in 4.2; "1" = automated, no broker intervention)."""

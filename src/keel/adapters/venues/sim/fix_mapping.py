@@ -21,11 +21,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
 
+from keel.adapters.fix import codes
 from keel.adapters.fix import tags as t
 from keel.adapters.fix.codec import FieldValue
 from keel.adapters.fix.config import FIX42
 from keel.adapters.fix.errors import FixFieldError
 from keel.adapters.fix.message import FixMessage
+from keel.adapters.venues.sim.checks import SUPPORTED_ORD_TYPES, SUPPORTED_TIFS
 from keel.adapters.venues.sim.reports import (
     RejectCode,
     ReportKind,
@@ -43,28 +45,16 @@ _V = TypeVar("_V")
 HANDLED_MSG_TYPES = frozenset({"D", "F", "G", "H"})
 """The application messages the venue answers; the session refuses any other (35=j)."""
 
-SIDES: Mapping[str, Side] = {"1": Side.BUY, "2": Side.SELL, "5": Side.SELL_SHORT}
-ORD_TYPES: Mapping[str, OrdType] = {"1": OrdType.MARKET, "2": OrdType.LIMIT}
+SIDES: Mapping[str, Side] = codes.SIDES
+ORD_TYPES: Mapping[str, OrdType] = {
+    code: kind for code, kind in codes.ORD_TYPES.items() if kind in SUPPORTED_ORD_TYPES
+}
+"""The order types the venue trades; any other OrdType code is refused as unknown."""
 TIFS: Mapping[str, TimeInForce] = {
-    "0": TimeInForce.DAY,
-    "1": TimeInForce.GTC,
-    "3": TimeInForce.IOC,
-    "4": TimeInForce.FOK,
+    code: tif for code, tif in codes.TIFS.items() if tif in SUPPORTED_TIFS
 }
-SIDE_CODES: Mapping[Side, str] = {side: code for code, side in SIDES.items()}
-ORD_STATUS_CODES: Mapping[OrderStatus, str] = {
-    OrderStatus.PENDING_NEW: "A",
-    OrderStatus.SENT: "A",
-    OrderStatus.NEW: "0",
-    OrderStatus.PARTIALLY_FILLED: "1",
-    OrderStatus.FILLED: "2",
-    OrderStatus.DONE_FOR_DAY: "3",
-    OrderStatus.PENDING_CANCEL: "6",
-    OrderStatus.CANCELED: "4",
-    OrderStatus.PENDING_REPLACE: "E",
-    OrderStatus.REJECTED: "8",
-    OrderStatus.EXPIRED: "C",
-}
+SIDE_CODES: Mapping[Side, str] = codes.SIDE_CODES
+ORD_STATUS_CODES: Mapping[OrderStatus, str] = codes.ORD_STATUS_CODES
 EXEC_TYPES_44: Mapping[ReportKind, str] = {
     ReportKind.NEW: "0",
     ReportKind.PARTIAL_FILL: "F",
