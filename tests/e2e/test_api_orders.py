@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from keel.domain.ids import InstrumentId
 from keel.domain.instruments import Instrument
 from keel.domain.risk import Limits
 from keel.node import VENUE_MESSAGES, Node, NodeConfig, VenueLink
+from support.aio import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -230,7 +230,7 @@ def test_the_stream_sends_events_as_they_commit_and_a_reconnect_since_misses_not
     tmp_path: Path,
 ) -> None:
     async def scenario(a: Api) -> None:
-        port = _free_port()
+        port = free_port()
         server = uvicorn.Server(uvicorn.Config(a.app, port=port, log_level="warning",
                                                lifespan="off"))  # fmt: skip
         serving = asyncio.create_task(server.serve())
@@ -263,12 +263,6 @@ def test_the_stream_sends_events_as_they_commit_and_a_reconnect_since_misses_not
             await serving
 
     run(scenario, tmp_path)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_an_order_over_a_limit_is_recorded_as_rejected_with_the_reason(tmp_path: Path) -> None:

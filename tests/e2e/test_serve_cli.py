@@ -17,6 +17,7 @@ import pytest
 
 from support.aio import free_port
 from support.cli import KEEL, keel
+from support.cli import running as run_command
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 
@@ -26,17 +27,8 @@ ENV = {"PATH": "/usr/bin:/bin", "TERM": "dumb", "COLUMNS": "200"}
 @contextmanager
 def running(*args: str) -> Iterator[subprocess.Popen[str]]:
     assert KEEL
-    process = subprocess.Popen([KEEL, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=ENV)  # fmt: skip
-    try:
+    with run_command([KEEL, *args], ENV) as process:
         yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
-        for pipe in (process.stdout, process.stderr):
-            if pipe is not None:
-                pipe.close()
 
 
 def test_users_are_added_listed_and_revoked_and_a_key_is_shown_once(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from keel.adapters.fix.session import Session
 from keel.adapters.fix.store import MemorySessionStore
 from keel.adapters.fix.transport import FixConnection, FixInitiator
 from support.aio import until
+from support.cli import running
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 
@@ -38,19 +39,8 @@ def venue_sim_command(*args: str) -> list[str]:
 
 @contextmanager
 def venue_sim(*args: str) -> Iterator[subprocess.Popen[str]]:
-    process = subprocess.Popen(
-        venue_sim_command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=ENV,
-    )  # fmt: skip
-    try:
+    with running(venue_sim_command(*args), ENV) as process:
         yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
-        for pipe in (process.stdout, process.stderr):
-            if pipe is not None:
-                pipe.close()
 
 
 @dataclass

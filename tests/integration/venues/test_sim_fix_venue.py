@@ -4,7 +4,6 @@ QuickFIX, a FIX engine nobody here wrote; the fault plan's faults arrive as a cl
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -501,12 +500,6 @@ def test_a_disconnect_after_n_reports_cuts_the_line_and_the_client_recovers_by_r
 
 
 # -- QuickFIX as the client ----------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def peer_reports(peer: QuickFixPeer, count: int) -> list[dict[int, str]]:
     def arrived(_: object) -> bool:
         return len(peer.app_messages()) >= count
