@@ -152,10 +152,6 @@ class FixClientGateway:
         """The CompIDs of the clients logged on now."""
         return frozenset(self._connections)
 
-    async def flushed(self) -> None:
-        """Wait until every queued report has been written (or dropped)."""
-        await self._outbox.join()
-
     # -- FixApplication -------------------------------------------------------------------
     async def on_logon(self, connection: FixConnection) -> None:
         self._connections[connection.session.config.target_comp_id] = connection

@@ -102,7 +102,6 @@ class Session:
         self._since = self._last_sent = self._last_received = _EPOCH
         self._test_request: tuple[str, datetime] | None = None
         self._test_requests = 0
-        self._peer_reset = False
 
     def __repr__(self) -> str:
         return f"Session({self.config.session_id}, {self.state})"
@@ -392,7 +391,6 @@ class Session:
         out.append(
             self._move(SessionState.ACTIVE, f"logged on (HeartBtInt {self.heartbeat} s)", now)
         )
-        self._peer_reset = peer_reset
         if seq > expected:
             out.append(self._admin("2", [(t.BEGIN_SEQ_NO, expected), (t.END_SEQ_NO, 0)], now))
             out.append(

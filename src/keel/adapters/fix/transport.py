@@ -290,13 +290,6 @@ class FixAcceptor:
             raise FixError("the acceptor is not started")
         return int(self._server.sockets[0].getsockname()[1])
 
-    def connection(self, sender_comp_id: str, target_comp_id: str) -> FixConnection | None:
-        """The live connection of a session, by the peer's CompIDs as they send them."""
-        for (_, peer, us), slot in self._slots.items():
-            if (peer, us) == (sender_comp_id, target_comp_id):
-                return slot.connection
-        return None
-
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._accept, self._host, self._port)
 

@@ -11,7 +11,7 @@ each input, so an input can always be read again with another mapping.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
@@ -257,10 +257,6 @@ class VenueMapping:
             return ReplaceReject(**common, reason_code=reason)  # type: ignore[arg-type]
         reason = f"CANCEL_REJECTED:{code}" if code else "CANCEL_REJECTED"
         return CancelReject(**common, reason_code=reason)  # type: ignore[arg-type]
-
-    def evolved(self, **changes: object) -> VenueMapping:
-        """A new version of this mapping with ``changes`` (the version goes up by one)."""
-        return replace(self, version=self.version + 1, **changes)  # type: ignore[arg-type]
 
 
 def default_mapping(venue: str, begin_string: str) -> VenueMapping:
