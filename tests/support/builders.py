@@ -11,12 +11,22 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import count
 
-from keel.domain.enums import OrderStatus, OrdType, RejectSource, Side, TimeInForce, TimerKind
+from keel.domain.enums import (
+    OrderStatus,
+    OrdType,
+    RejectSource,
+    ResolutionKind,
+    Side,
+    TimeInForce,
+    TimerKind,
+    WorkflowAction,
+)
 from keel.domain.events import Event
 from keel.domain.fold import fold
 from keel.domain.ids import (
     AccountId,
     ClOrdId,
+    ExceptionId,
     ExecId,
     InstrumentId,
     OrderId,
@@ -27,6 +37,7 @@ from keel.domain.inputs import (
     CancelAck,
     CancelReject,
     CancelRequest,
+    ExceptionWork,
     Fill,
     Input,
     NewOrderAccepted,
@@ -270,6 +281,37 @@ class OrderScenario:
                 exec_id=ExecId(exec_id) if exec_id else self.next_exec_id(),
                 reason_code="UNKNOWN_SYMBOL",
                 text="symbol not traded",
+            )
+        )
+
+    def work(
+        self,
+        exception_id: str,
+        action: WorkflowAction,
+        actor: str,
+        *,
+        resolution: ResolutionKind | None = None,
+        comment: str = "",
+        assignee: str | None = None,
+        exec_id: str | None = None,
+        qty: str | int | None = None,
+        price: str | None = None,
+    ) -> Transition:
+        """An operator's step on one of the order's exceptions."""
+        return self.feed(
+            ExceptionWork(
+                order_id=self.order_id,
+                ingest_time=self.clock,
+                event_time=self.clock,
+                exception_id=ExceptionId(exception_id),
+                action=action,
+                actor=actor,
+                assignee=assignee,
+                resolution=resolution,
+                comment=comment,
+                exec_id=ExecId(exec_id) if exec_id else None,
+                qty=Decimal(qty) if qty is not None else None,
+                price=Decimal(price) if price is not None else None,
             )
         )
 

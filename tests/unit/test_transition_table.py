@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from keel.domain.amounts import ZERO
-from keel.domain.enums import OrderStatus, Outcome, TimerKind
+from keel.domain.enums import OrderStatus, Outcome, ResolutionKind, TimerKind, WorkflowAction
 from keel.domain.events import ExceptionRaised
 from keel.domain.inputs import InputKind
 from keel.domain.state_machine import (
@@ -175,7 +175,22 @@ VARIANTS: dict[InputKind, tuple[Variant, ...]] = {
         _report(S.PARTIALLY_FILLED, cum_delta=50),
     ),
     K.TIMER: tuple(_timer(kind, attempt) for kind in TimerKind for attempt in (1, 2)),
+    K.EXCEPTION_WORK: (
+        lambda s: s.work("X-NOT-ON-THIS-ORDER", WorkflowAction.ACKNOWLEDGE, "ops-anna"),
+        lambda s: s.work(
+            _first_open_exception(s),
+            WorkflowAction.RESOLVE,
+            "ops-anna",
+            resolution=ResolutionKind.EXPLAINED,
+            comment="explained",
+        ),
+    ),
 }
+
+
+def _first_open_exception(s: OrderScenario) -> str:
+    found = s.now.open_exceptions
+    return found[0].exception_id if found else "X-NONE-OPEN"
 
 
 def test_every_input_kind_has_representative_inputs() -> None:

@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from keel.api.audit import AuditMiddleware
+from keel.api.exceptions import exception_routes
+from keel.api.fields import DecimalText
 from keel.app.desk import (
     ConflictError,
     DeskError,
@@ -46,13 +48,6 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 
 class _UnauthorizedError(Exception):
     """No valid API key (answered 401 with a problem body)."""
-
-
-DecimalText = Annotated[
-    str,
-    Field(pattern=r"^\d+(\.\d+)?$", examples=["100", "10.25"],
-          description="an exact positive decimal, as a string"),
-]  # fmt: skip
 
 
 class NewOrder(BaseModel):
@@ -134,7 +129,7 @@ def _answer_errors_as_problems(app: FastAPI) -> None:
         if isinstance(error, ForbiddenError):
             return problem(403, "Forbidden", str(error))
         if isinstance(error, ConflictError):
-            return problem(409, "The order's state refuses this", str(error))
+            return problem(409, "The current state refuses this", str(error))
         return problem(400, "The request cannot be carried out", str(error))
 
     @app.exception_handler(_UnauthorizedError)
@@ -326,7 +321,8 @@ def _operations_routes(
     current_user: Callable[..., Awaitable[User]],
     venues: Callable[[], list[dict[str, object]]],
 ) -> None:
-    """The kill switch, the venues and the audit."""
+    """The exceptions queue, the kill switch, the venues and the audit."""
+    exception_routes(app, desk, current_user)
 
     @app.post("/v1/kill-switch", tags=["risk"])
     async def kill_switch(

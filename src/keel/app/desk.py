@@ -9,9 +9,10 @@ first answer and changes nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,12 +21,14 @@ from keel.app.halts import EVERYTHING, Halts
 from keel.app.intake import Intake, OrderRequest, Refused
 from keel.app.ports import Clock, EventStore
 from keel.app.queries import order_history
+from keel.app.records import ExceptionRow
 from keel.app.replay import load_order
 from keel.app.results import Result
 from keel.app.sequencer import Sequencer
 from keel.app.users import Permission, Role, User
-from keel.domain.enums import OrderStatus, Outcome, TimeInForce
-from keel.domain.ids import OrderId
+from keel.domain.enums import OrderStatus, Outcome, ResolutionKind, TimeInForce, WorkflowAction
+from keel.domain.ids import ExceptionId, ExecId, OrderId
+from keel.domain.inputs import ExceptionWork
 from keel.domain.instruments import Violation
 from keel.domain.order import Order
 
@@ -207,6 +210,64 @@ class OrderDesk:
             for row in self._store.audit(after, limit)
         ]  # fmt: skip
 
+    def exception(self, user: User, exception_id: str) -> dict[str, Any]:
+        """Return one exception on the user's orders."""
+        _require(user, Permission.READ)
+        row, _ = self._visible_exception(user, exception_id)
+        return exception_view(row)
+
+    async def work_exception(
+        self, user: User, exception_id: str, action: WorkflowAction, terms: WorkTerms
+    ) -> tuple[dict[str, Any], tuple[int, ...]]:
+        """Take one workflow step on an exception; return it as it now stands and the
+        events the step caused. Approving a resolution needs the operations role, and
+        someone other than its proposer (the state machine holds that rule)."""
+        needed = (
+            Permission.APPROVE_RESOLUTIONS
+            if action is WorkflowAction.APPROVE
+            else Permission.WORK_EXCEPTIONS
+        )
+        _require(user, needed)
+        row, order = self._visible_exception(user, exception_id)
+        assignee = None if terms.assignee is None else self._assignee(terms.assignee, order)
+        now = self._clock.now()
+        work = ExceptionWork(
+            order_id=order.order_id, ingest_time=now, event_time=now,
+            exception_id=ExceptionId(row.exception_id), action=action, actor=user.actor,
+            assignee=assignee, resolution=terms.resolution, comment=terms.comment,
+            exec_id=ExecId(terms.exec_id) if terms.exec_id else None, qty=terms.qty,
+            price=terms.price, trade_date=terms.trade_date,
+        )  # fmt: skip
+        result = await self._sequencer.submit(work, source="rest")
+        if result.outcome is Outcome.REFUSED:
+            raise ConflictError(f"cannot {action.lower()} {exception_id}: {result.note}")
+        after = self._store.find_exception(row.exception_id) or row
+        return exception_view(after), result.event_seqs
+
+    def _assignee(self, name: str, order: Order) -> str:
+        """Return the actor of the user ``name``, who must be able to work the exception."""
+        row = next((u for u in self._store.users() if u.name == name), None)
+        if row is None or row.revoked_at is not None:
+            problem = Violation("assignee", "UNKNOWN_USER", f"no active user {name!r}")
+            raise RequestRefusedError((problem,))
+        them = User(row.name, Role(row.role), frozenset(row.accounts))
+        if not them.may(Permission.WORK_EXCEPTIONS) or not them.sees(order.spec.account):
+            problem = Violation(
+                "assignee", "NOT_ENTITLED", f"{name} may not work exceptions on this account"
+            )
+            raise RequestRefusedError((problem,))
+        return them.actor
+
+    def _visible_exception(self, user: User, exception_id: str) -> tuple[ExceptionRow, Order]:
+        row = self._store.find_exception(exception_id)
+        if row is None or row.order_id is None:
+            raise NotFoundError(f"no exception {exception_id!r}")
+        try:
+            order = self._visible(user, row.order_id)
+        except NotFoundError:
+            raise NotFoundError(f"no exception {exception_id!r}") from None
+        return row, order
+
     def order(self, user: User, order_id: str) -> dict[str, Any]:
         _require(user, Permission.READ)
         return order_view(self._visible(user, order_id))
@@ -345,6 +406,28 @@ def _require(user: User, permission: Permission) -> None:
 def _accounts(user: User, account: str) -> frozenset[str]:
     """The accounts intake lets this user trade (an admin: any)."""
     return frozenset({account}) if user.sees(account) else user.accounts
+
+
+@dataclass(frozen=True, slots=True)
+class WorkTerms:
+    """What a workflow step says besides its action: who takes the exception, how it is
+    resolved and why, and the fill a book-changing resolution books or busts."""
+
+    assignee: str | None = None
+    resolution: ResolutionKind | None = None
+    comment: str = ""
+    exec_id: str | None = None
+    qty: Decimal | None = None
+    price: Decimal | None = None
+    trade_date: date | None = None
+
+
+def exception_view(row: ExceptionRow) -> dict[str, Any]:
+    """An exception as the API shows it: the evidence and a pending proposal as objects."""
+    view = _jsonable(asdict(row))
+    view["evidence"] = json.loads(row.evidence)
+    view["proposal"] = json.loads(row.proposal) if row.proposal else None
+    return view
 
 
 def order_view(order: Order) -> dict[str, Any]:

@@ -130,6 +130,10 @@ class EventStore(Protocol):
 
     def exceptions_for_order(self, order_id: str) -> list[ExceptionRow]: ...
 
+    def find_exception(self, exception_id: str) -> ExceptionRow | None:
+        """Return one exception by its id, or None."""
+        ...
+
     def read_table(self, table: str) -> Iterator[dict[str, Any]]:
         """Yield every row of a projection table as column -> value, by primary key."""
         ...

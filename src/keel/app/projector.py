@@ -15,8 +15,10 @@ from keel.app.records import ExceptionRow, FillRow, LinkRow, OrderRow, PositionR
 from keel.domain.enums import ExceptionStatus, Side
 from keel.domain.events import (
     Event,
+    ExceptionAcknowledged,
     ExceptionCleared,
     ExceptionRaised,
+    ExceptionResolved,
     FillAmended,
     FillBooked,
     OrderAcknowledged,
@@ -25,12 +27,16 @@ from keel.domain.events import (
     RequestQueued,
     RequestRefused,
     RequestSent,
+    ResolutionDeclined,
+    ResolutionProposed,
 )
 from keel.domain.order import BookedFill, FillState, Order
 from keel.domain.positions import FLAT, Position, apply_trade, position_of
 
 PROJECTION_VERSION = 1
 """Bump when the rows derived from the same events change; replay --rebuild applies it."""
+
+_RESOLVED = ExceptionStatus.RESOLVED.value
 
 PositionKey = tuple[str, str]
 FillsOf = Callable[[str, str], list[FillRow]]
@@ -167,22 +173,49 @@ class Projector:
                     cl_ord_id=record.cl_ord_id,
                 )
             case ExceptionCleared():
-                existing = rows.exceptions.get(event.exception_id)
-                if existing is None:  # raised in an earlier batch
-                    stored = self._exceptions_of(oid)
-                    existing = next(
-                        (x for x in stored if x.exception_id == event.exception_id), None
-                    )
-                if existing is not None:
-                    rows.exceptions[event.exception_id] = replace(
-                        existing,
-                        status=ExceptionStatus.RESOLVED.value,
-                        resolved_by="system",
-                        resolution=event.reason,
-                        resolved_at=event.times.processed_time,
-                    )
+                self._update_exception(
+                    rows, oid, event.exception_id,
+                    status=_RESOLVED, resolved_by="system", resolution=event.reason,
+                    resolved_at=event.times.processed_time,
+                )  # fmt: skip
+            case ExceptionAcknowledged():
+                self._update_exception(
+                    rows, oid, event.exception_id,
+                    status=ExceptionStatus.ACKNOWLEDGED.value, assignee=event.assignee,
+                )  # fmt: skip
+            case ResolutionProposed():
+                self._update_exception(
+                    rows, oid, event.exception_id,
+                    status=ExceptionStatus.AWAITING_APPROVAL.value,
+                    proposal=to_json_text(event.resolution._asdict()),
+                )  # fmt: skip
+            case ResolutionDeclined():
+                self._update_exception(
+                    rows, oid, event.exception_id,
+                    status=ExceptionStatus.ACKNOWLEDGED.value, proposal=None,
+                )  # fmt: skip
+            case ExceptionResolved():
+                resolution = event.resolution
+                self._update_exception(
+                    rows, oid, event.exception_id,
+                    status=_RESOLVED, resolved_by=resolution.actor,
+                    resolution=resolution.comment, resolution_kind=resolution.kind.value,
+                    approved_by=event.approved_by, proposal=None,
+                    resolved_at=event.times.processed_time,
+                )  # fmt: skip
             case _:
                 pass
+
+    def _update_exception(
+        self, rows: ProjectionRows, order_id: str, exception_id: str, **changes: object
+    ) -> None:
+        """Change an exception's row, raised in this batch or an earlier one."""
+        existing = rows.exceptions.get(exception_id)
+        if existing is None:
+            stored = self._exceptions_of(order_id)
+            existing = next((x for x in stored if x.exception_id == exception_id), None)
+        if existing is not None:
+            rows.exceptions[exception_id] = replace(existing, **changes)  # type: ignore[arg-type]
 
     def _book(self, rows: ProjectionRows, order: Order, event: FillBooked, seq: int) -> None:
         """A fill booked: its row, and the position it moves."""

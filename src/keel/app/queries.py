@@ -15,11 +15,13 @@ from typing import Any
 from keel.app import codec
 from keel.app.ports import EventStore
 from keel.app.records import ExceptionRow, FillRow, InputRecord, LinkRow
-from keel.domain.enums import RequestKind
+from keel.domain.enums import RequestKind, ResolutionKind
 from keel.domain.events import (
     Event,
+    ExceptionAcknowledged,
     ExceptionCleared,
     ExceptionRaised,
+    ExceptionResolved,
     FillAmended,
     FillBooked,
     OrderAcknowledged,
@@ -34,11 +36,14 @@ from keel.domain.events import (
     RequestRefused,
     RequestRejected,
     RequestSent,
+    ResolutionDeclined,
+    ResolutionProposed,
     StatusAdopted,
     StatusRequested,
 )
 from keel.domain.fold import fold
 from keel.domain.order import Order
+from keel.domain.order_exceptions import Resolution
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +143,33 @@ def describe(event: Event) -> str:
             return f"exception {x.exception_id} {x.kind}: {x.summary}"
         case ExceptionCleared():
             return f"exception {event.exception_id} cleared: {event.reason}"
+        case ExceptionAcknowledged():
+            note = f": {event.comment}" if event.comment else ""
+            return f"exception {event.exception_id} taken by {event.assignee}{note}"
+        case ResolutionProposed():
+            proposed = event.resolution
+            return (
+                f"exception {event.exception_id}: {proposed.actor} proposes {proposed.kind}"
+                f"{_fill_terms(proposed)}, awaiting approval: {proposed.comment}"
+            )
+        case ResolutionDeclined():
+            note = f": {event.comment}" if event.comment else ""
+            return f"exception {event.exception_id}: proposal declined by {event.actor}{note}"
+        case ExceptionResolved():
+            done = event.resolution
+            approved = f", approved by {event.approved_by}" if event.approved_by else ""
+            return (
+                f"exception {event.exception_id} resolved by {done.actor} as {done.kind}"
+                f"{_fill_terms(done)}{approved}: {done.comment}"
+            )
+
+
+def _fill_terms(r: Resolution) -> str:
+    if r.kind is ResolutionKind.BOOKED_MISSING_FILL:
+        return f" ({r.qty} @ {r.price} exec {r.exec_id})"
+    if r.kind is ResolutionKind.BUSTED_FILL:
+        return f" (exec {r.exec_id})"
+    return ""
 
 
 def _raw_pointer(record: InputRecord) -> str:

@@ -162,7 +162,14 @@ class ExceptionRow:
     cl_ord_id: str | None
     resolved_by: str | None = None
     resolution: str | None = None
+    """The resolution's comment (or, for one the order cleared itself, what cleared it)."""
     resolved_at: datetime | None = None
+    assignee: str | None = None
+    resolution_kind: str | None = None
+    approved_by: str | None = None
+    """The second person who approved a resolution that changed the books."""
+    proposal: str | None = None
+    """JSON: a resolution awaiting approval (kind, comment, who proposed it, the fill)."""
 
 
 @dataclass(slots=True)

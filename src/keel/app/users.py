@@ -11,8 +11,10 @@ role           may
 viewer         read orders, fills, positions and exceptions of their accounts
 trader         viewer, and place, cancel and replace orders
 risk           viewer, and the kill switch
-operations     viewer, and work exceptions
-admin          everything, on every account, and read the audit
+operations     viewer, work exceptions, and approve a resolution that books or
+               busts a fill (four eyes: never one they proposed themselves)
+admin          everything, on every account, and read the audit; but approving a
+               resolution that changes the books is for the operations role only
 =============  ===============================================================
 """
 
@@ -44,6 +46,7 @@ class Permission(StrEnum):
     TRADE = "trade"
     HALT = "halt"
     WORK_EXCEPTIONS = "work_exceptions"
+    APPROVE_RESOLUTIONS = "approve_resolutions"
     AUDIT = "audit"
 
 
@@ -51,8 +54,10 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: frozenset({Permission.READ}),
     Role.TRADER: frozenset({Permission.READ, Permission.TRADE}),
     Role.RISK: frozenset({Permission.READ, Permission.HALT}),
-    Role.OPERATIONS: frozenset({Permission.READ, Permission.WORK_EXCEPTIONS}),
-    Role.ADMIN: frozenset(Permission),
+    Role.OPERATIONS: frozenset(
+        {Permission.READ, Permission.WORK_EXCEPTIONS, Permission.APPROVE_RESOLUTIONS}
+    ),
+    Role.ADMIN: frozenset(Permission) - {Permission.APPROVE_RESOLUTIONS},
 }
 
 

@@ -103,9 +103,43 @@ class ExceptionKind(StrEnum):
 
 
 class ExceptionStatus(StrEnum):
+    """Where an exception stands in the operations workflow."""
+
     OPEN = "OPEN"
+    """Raised; nobody has taken it yet."""
     ACKNOWLEDGED = "ACKNOWLEDGED"
+    """Taken: assigned to someone who is working it."""
+    AWAITING_APPROVAL = "AWAITING_APPROVAL"
+    """A resolution that changes the books was proposed; a second person must approve it."""
     RESOLVED = "RESOLVED"
+
+
+class ResolutionKind(StrEnum):
+    """How an exception was resolved."""
+
+    EXPLAINED = "EXPLAINED"
+    """Explained, no action: the books are right as they stand."""
+    BOOKED_MISSING_FILL = "BOOKED_MISSING_FILL"
+    """A fill Keel never received was booked by hand (needs a second person's approval)."""
+    BUSTED_FILL = "BUSTED_FILL"
+    """A booked fill that did not happen was busted (needs a second person's approval)."""
+    CORRECTED_MAPPING = "CORRECTED_MAPPING"
+    """The cause was a mapping (symbols, accounts, enumerations) that has been corrected."""
+
+    @property
+    def changes_books(self) -> bool:
+        """Return whether this resolution books or busts a fill: four eyes required."""
+        return self in (ResolutionKind.BOOKED_MISSING_FILL, ResolutionKind.BUSTED_FILL)
+
+
+class WorkflowAction(StrEnum):
+    """A step an operator takes on an exception."""
+
+    ACKNOWLEDGE = "ACKNOWLEDGE"
+    RESOLVE = "RESOLVE"
+    APPROVE = "APPROVE"
+    DECLINE = "DECLINE"
+    """Decline a proposed resolution: the exception goes back to its assignee."""
 
 
 class RejectSource(StrEnum):

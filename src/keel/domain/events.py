@@ -22,7 +22,7 @@ from keel.domain.order import (
     PendingRequest,
     Times,
 )
-from keel.domain.order_exceptions import OrderException
+from keel.domain.order_exceptions import OrderException, Resolution
 
 
 class OrderCreated(NamedTuple):
@@ -224,6 +224,53 @@ class ExceptionCleared(NamedTuple):
     reason: str
 
 
+class ExceptionAcknowledged(NamedTuple):
+    """Someone took the exception: it is assigned to ``assignee`` (reassigned if it was)."""
+
+    order_id: OrderId
+    version: int
+    times: Times
+    exception_id: ExceptionId
+    actor: str
+    assignee: str
+    comment: str
+
+
+class ResolutionProposed(NamedTuple):
+    """A resolution that changes the books was proposed; it waits for a second person."""
+
+    order_id: OrderId
+    version: int
+    times: Times
+    exception_id: ExceptionId
+    resolution: Resolution
+
+
+class ResolutionDeclined(NamedTuple):
+    """The proposed resolution was declined (or withdrawn); the exception is worked again."""
+
+    order_id: OrderId
+    version: int
+    times: Times
+    exception_id: ExceptionId
+    actor: str
+    comment: str
+
+
+class ExceptionResolved(NamedTuple):
+    """The exception is resolved; ``approved_by`` is the second person, when one was needed.
+
+    A resolution that books or busts a fill is followed, in the same transition, by the
+    ``FillBooked`` or ``FillAmended`` it caused."""
+
+    order_id: OrderId
+    version: int
+    times: Times
+    exception_id: ExceptionId
+    resolution: Resolution
+    approved_by: str | None
+
+
 Event = (
     OrderCreated
     | OrderRejected
@@ -243,6 +290,10 @@ Event = (
     | StatusAdopted
     | ExceptionRaised
     | ExceptionCleared
+    | ExceptionAcknowledged
+    | ResolutionProposed
+    | ResolutionDeclined
+    | ExceptionResolved
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -264,4 +315,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     StatusAdopted,
     ExceptionRaised,
     ExceptionCleared,
+    ExceptionAcknowledged,
+    ResolutionProposed,
+    ResolutionDeclined,
+    ExceptionResolved,
 )

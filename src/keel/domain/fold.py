@@ -13,12 +13,14 @@ from typing import Any
 
 from keel.domain.amounts import ZERO
 from keel.domain.build import build
-from keel.domain.enums import TERMINAL_STATUSES, OrderStatus, RequestKind
+from keel.domain.enums import TERMINAL_STATUSES, ExceptionStatus, OrderStatus, RequestKind
 from keel.domain.errors import DomainError
 from keel.domain.events import (
     Event,
+    ExceptionAcknowledged,
     ExceptionCleared,
     ExceptionRaised,
+    ExceptionResolved,
     FillAmended,
     FillBooked,
     OrderAcknowledged,
@@ -33,6 +35,8 @@ from keel.domain.events import (
     RequestRefused,
     RequestRejected,
     RequestSent,
+    ResolutionDeclined,
+    ResolutionProposed,
     StatusAdopted,
     StatusRequested,
 )
@@ -412,6 +416,49 @@ def _exception_cleared(o: Order, e: ExceptionCleared) -> Fields:
     )
 
 
+def _exception_acknowledged(o: Order, e: ExceptionAcknowledged) -> Fields:
+    return _edit(
+        o,
+        open_exceptions=tuple(
+            x._replace(status=ExceptionStatus.ACKNOWLEDGED, assignee=e.assignee)
+            if x.exception_id == e.exception_id
+            else x
+            for x in o.open_exceptions
+        ),
+    )
+
+
+def _resolution_proposed(o: Order, e: ResolutionProposed) -> Fields:
+    return _edit(
+        o,
+        open_exceptions=tuple(
+            x._replace(status=ExceptionStatus.AWAITING_APPROVAL, proposal=e.resolution)
+            if x.exception_id == e.exception_id
+            else x
+            for x in o.open_exceptions
+        ),
+    )
+
+
+def _resolution_declined(o: Order, e: ResolutionDeclined) -> Fields:
+    return _edit(
+        o,
+        open_exceptions=tuple(
+            x._replace(status=ExceptionStatus.ACKNOWLEDGED, proposal=None)
+            if x.exception_id == e.exception_id
+            else x
+            for x in o.open_exceptions
+        ),
+    )
+
+
+def _exception_resolved(o: Order, e: ExceptionResolved) -> Fields:
+    return _edit(
+        o,
+        open_exceptions=tuple(x for x in o.open_exceptions if x.exception_id != e.exception_id),
+    )
+
+
 _FOLD: dict[type[Any], Callable[[Order, Any], Fields]] = {
     OrderRejected: _rejected,
     OrderSent: _sent,
@@ -430,6 +477,10 @@ _FOLD: dict[type[Any], Callable[[Order, Any], Fields]] = {
     StatusAdopted: _status_adopted,
     ExceptionRaised: _exception_raised,
     ExceptionCleared: _exception_cleared,
+    ExceptionAcknowledged: _exception_acknowledged,
+    ResolutionProposed: _resolution_proposed,
+    ResolutionDeclined: _resolution_declined,
+    ExceptionResolved: _exception_resolved,
 }
 
 

@@ -14,8 +14,15 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
 
-from keel.domain.enums import OrderStatus, RejectSource, TimeInForce, TimerKind
-from keel.domain.ids import ClientOrderId, ClOrdId, ExecId, OrderId, VenueOrderId
+from keel.domain.enums import (
+    OrderStatus,
+    RejectSource,
+    ResolutionKind,
+    TimeInForce,
+    TimerKind,
+    WorkflowAction,
+)
+from keel.domain.ids import ClientOrderId, ClOrdId, ExceptionId, ExecId, OrderId, VenueOrderId
 from keel.domain.order import OrderSpec
 
 
@@ -38,6 +45,7 @@ class InputKind(StrEnum):
     TRADE_BUST = "TRADE_BUST"
     STATUS_REPORT = "STATUS_REPORT"
     TIMER = "TIMER"
+    EXCEPTION_WORK = "EXCEPTION_WORK"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -244,6 +252,30 @@ class ReplaceReject(BaseInput):
     text: str = ""
 
 
+# --- operations ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExceptionWork(BaseInput):
+    """An operator's step on one of the order's exceptions: acknowledge (take it, or assign
+    it to ``assignee``), resolve (with a kind and a comment), approve or decline a proposed
+    resolution. The fill terms are those of a ``BOOKED_MISSING_FILL`` resolution
+    (``exec_id``, ``qty``, ``price``, ``trade_date``) or the fill a ``BUSTED_FILL`` busts
+    (``exec_id``)."""
+
+    KIND = InputKind.EXCEPTION_WORK
+    exception_id: ExceptionId
+    action: WorkflowAction
+    actor: str
+    assignee: str | None = None
+    resolution: ResolutionKind | None = None
+    comment: str = ""
+    exec_id: ExecId | None = None
+    qty: Decimal | None = None
+    price: Decimal | None = None
+    trade_date: date | None = None
+
+
 Input = (
     NewOrderAccepted
     | NewOrderDenied
@@ -263,6 +295,7 @@ Input = (
     | StatusReport
     | CancelReject
     | ReplaceReject
+    | ExceptionWork
 )
 
 ALL_INPUT_TYPES: tuple[type[BaseInput], ...] = (
@@ -284,4 +317,5 @@ ALL_INPUT_TYPES: tuple[type[BaseInput], ...] = (
     TradeBust,
     StatusReport,
     TimerFired,
+    ExceptionWork,
 )

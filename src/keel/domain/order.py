@@ -20,6 +20,7 @@ from keel.domain.amounts import ZERO, average_price
 from keel.domain.enums import (
     TERMINAL_STATUSES,
     ExceptionKind,
+    ExceptionStatus,
     OrderStatus,
     OrdType,
     RequestKind,
@@ -38,6 +39,7 @@ from keel.domain.ids import (
     VenueId,
     VenueOrderId,
 )
+from keel.domain.order_exceptions import Resolution
 
 
 class Times(NamedTuple):
@@ -166,12 +168,16 @@ class PendingRequest(NamedTuple):
 
 
 class ExceptionRef(NamedTuple):
-    """An open exception flagged on the order."""
+    """An open exception flagged on the order, and where it stands in the workflow."""
 
     exception_id: ExceptionId
     kind: ExceptionKind
     ref: str | None = None
     """The ExecID or ClOrdID the exception was raised for: the same conflict twice is one."""
+    status: ExceptionStatus = ExceptionStatus.OPEN
+    assignee: str | None = None
+    proposal: Resolution | None = None
+    """A resolution that changes the books, awaiting a second person's approval."""
 
 
 class Order(NamedTuple):

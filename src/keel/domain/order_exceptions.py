@@ -7,9 +7,11 @@ live in ``keel.domain.errors``.)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from typing import NamedTuple
 
-from keel.domain.enums import ExceptionKind, ExceptionStatus
+from keel.domain.enums import ExceptionKind, ExceptionStatus, ResolutionKind
 from keel.domain.ids import ClOrdId, ExceptionId, ExecId, OrderId
 
 
@@ -30,3 +32,19 @@ class OrderException:
     exec_id: ExecId | None = None
     cl_ord_id: ClOrdId | None = None
     status: ExceptionStatus = ExceptionStatus.OPEN
+
+
+class Resolution(NamedTuple):
+    """How someone resolved (or proposes to resolve) an exception, and why.
+
+    For ``BOOKED_MISSING_FILL`` the fill to book: ``exec_id`` (the venue's ExecID), ``qty``,
+    ``price`` and ``trade_date``. For ``BUSTED_FILL``, ``exec_id`` names the booked fill.
+    """
+
+    kind: ResolutionKind
+    comment: str
+    actor: str
+    exec_id: ExecId | None = None
+    qty: Decimal | None = None
+    price: Decimal | None = None
+    trade_date: date | None = None

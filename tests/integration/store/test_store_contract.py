@@ -158,6 +158,8 @@ class TestCommit:
         assert exact(store.fills_for_order("ORD-1")) == exact([a_fill("ORD-1-F1")])
         assert exact(store.load_positions()) == exact([a_position()])
         assert exact(store.exceptions_for_order("ORD-1")) == exact([an_exception()])
+        assert exact(store.find_exception(an_exception().exception_id)) == exact(an_exception())
+        assert store.find_exception("NO-SUCH-X1") is None
 
     @pytest.mark.parametrize(
         "clash",

@@ -462,6 +462,13 @@ class MemoryStore:
         found = [x for x in rows if x.order_id == order_id]
         return sorted(found, key=lambda x: (x.input_seq, x.exception_id))
 
+    def find_exception(self, exception_id: str) -> ExceptionRow | None:
+        """Return one exception by its id, or None."""
+        with self._lock:
+            self._ready()
+            found: ExceptionRow | None = self._tables["exceptions"].get((exception_id,))
+            return found
+
     def read_table(self, table: str) -> Iterator[dict[str, Any]]:
         """Yield every row of a projection table as column -> value, by primary key."""
         if table not in PROJECTIONS:

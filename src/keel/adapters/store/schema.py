@@ -270,6 +270,14 @@ CREATE TABLE halts (
 );
 """
 
+_V5 = """
+-- The exceptions workflow: who has it, how it was resolved, who approved, what awaits approval.
+ALTER TABLE exceptions ADD COLUMN assignee {TEXT};
+ALTER TABLE exceptions ADD COLUMN resolution_kind {TEXT};
+ALTER TABLE exceptions ADD COLUMN approved_by {TEXT};
+ALTER TABLE exceptions ADD COLUMN proposal {TEXT};
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -294,6 +302,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "the kill switch's halts",
         _V4.format_map(SQLITE_TYPES),
         _V4.format_map(POSTGRES_TYPES),
+    ),
+    Migration(
+        5,
+        "the exceptions workflow: assignee, resolution kind, approver, proposal",
+        _V5.format_map(SQLITE_TYPES),
+        _V5.format_map(POSTGRES_TYPES),
     ),
 )
 """Every migration this code knows, in version order. Append; never edit."""

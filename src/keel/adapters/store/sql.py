@@ -167,6 +167,9 @@ class Queries:
             f"SELECT {column_list(EXCEPTIONS)} FROM exceptions WHERE order_id = {p}"
             " ORDER BY input_seq, exception_id"
         )
+        self.find_exception = (
+            f"SELECT {column_list(EXCEPTIONS)} FROM exceptions WHERE exception_id = {p}"
+        )
         self._service_statements(p)
         self.first_page = {name: self._page(t, first=True) for name, t in PROJECTIONS.items()}
         self.next_page = {name: self._page(t, first=False) for name, t in PROJECTIONS.items()}

@@ -366,6 +366,11 @@ class SqlStore(ABC):
         rows = self._fetch(self._q.exceptions_for_order, (order_id,))
         return [self._c.exceptions.decode(r) for r in rows]
 
+    def find_exception(self, exception_id: str) -> ExceptionRow | None:
+        """Return one exception by its id, or None."""
+        rows = self._fetch(self._q.find_exception, (exception_id,))
+        return self._c.exceptions.decode(rows[0]) if rows else None
+
     def read_table(self, table: str) -> Iterator[dict[str, Any]]:
         """Yield every row of a projection table as column -> value, by primary key.
 

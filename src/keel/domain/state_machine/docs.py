@@ -103,6 +103,12 @@ RULES: tuple[tuple[str, str], ...] = (
         "test_status_report_adopts_missed_cancel_and_flags_it",
     ),
     (
+        "An exception is acknowledged, then resolved with a kind and a comment; a resolution "
+        "that books or busts a fill needs a second person's approval, and the proposer cannot "
+        "approve it.",
+        "test_booking_a_missing_fill_needs_a_second_person",
+    ),
+    (
         "Every (status, input) pair has a defined outcome.",
         "test_every_status_and_input_pair_has_a_defined_outcome",
     ),

@@ -191,7 +191,7 @@ def book_late_fill(step: Step, inp: Fill) -> None:
     _book(step, inp, late=True)
 
 
-def _amend(step: Step, inp: TradeCorrection | TradeBust) -> None:
+def _amend(step: Step, inp: TradeCorrection | TradeBust, *, by_operator: bool = False) -> None:
     order = step.order
     original = order.fill_by_exec_id(inp.ref_exec_id)
     if original is None or original.state is not FillState.ACTIVE:
@@ -243,7 +243,7 @@ def _amend(step: Step, inp: TradeCorrection | TradeBust) -> None:
         )
     )
     what = "corrected" if replacement is not None else "busted"
-    if order.status.is_terminal:
+    if order.status.is_terminal and not by_operator:
         step.raise_exception(
             ExceptionKind.TERMINAL_AMENDMENT,
             f"fill {inp.ref_exec_id} {what} after the order was {order.status}",
@@ -260,3 +260,15 @@ def _amend(step: Step, inp: TradeCorrection | TradeBust) -> None:
 def amend_fill(step: Step, inp: TradeCorrection | TradeBust) -> None:
     """Correct or bust an earlier fill; the original stays in history, marked."""
     _amend(step, inp)
+
+
+def book_by_operator(step: Step, inp: Fill) -> None:
+    """Book a fill an operator entered (an approved ``BOOKED_MISSING_FILL``): as a venue fill,
+    but never flagged late, whatever the order's status; a CumQty gap it closes is cleared."""
+    _book(step, inp, late=False)
+
+
+def bust_by_operator(step: Step, inp: TradeBust) -> None:
+    """Bust a fill on an operator's approved ``BUSTED_FILL``: no TERMINAL_AMENDMENT, since
+    the decision was already reviewed by two people."""
+    _amend(step, inp, by_operator=True)

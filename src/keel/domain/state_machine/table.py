@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 from keel.domain.enums import ExceptionKind, OrderStatus
 from keel.domain.inputs import InputKind
-from keel.domain.state_machine import fills, requests, venue
+from keel.domain.state_machine import fills, requests, venue, workflow
 from keel.domain.state_machine.outcomes import (
     FastPath,
     Handler,
@@ -404,6 +404,15 @@ _ROWS: dict[InputKind, dict[OrderStatus, Rule]] = {
         ),
         **_each(CLOSED, Rule(ignore("stale timer: order closed"), (), "stale timer: order closed")),
     },
+    K.EXCEPTION_WORK: _each(
+        ALL_STATUSES,
+        Rule(
+            workflow.work_exception,
+            (),
+            "exception workflow (acknowledge, resolve, four-eyes approval); status unchanged "
+            "unless an approved fill or bust moves it",
+        ),
+    ),
 }
 
 TABLE: Mapping[tuple[OrderStatus, InputKind], Rule] = MappingProxyType(
