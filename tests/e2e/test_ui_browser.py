@@ -1,17 +1,22 @@
 """The operator UI in a real browser (Debian's Chromium, driven by Playwright) against the
 demo stack: sign in, send an order from the ticket, watch it fill on the live blotter,
-open its timeline, cancel a resting one."""
+open its timeline, cancel a resting one, resolve an exception. Screenshots are saved in the
+test's output folder (pytest's ``tmp_path``)."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import uvicorn
 
-from keel.cli.live_demo import start_demo, stop_demo
+from keel.adapters.clock import SystemClock
+from keel.cli.live_demo import DemoStack, start_demo, stop_demo
+from keel.domain.ids import ClOrdId, ExecId, OrderId
+from keel.domain.inputs import Fill
 from support.aio import free_port
 
 playwright = pytest.importorskip(
@@ -101,6 +106,26 @@ def test_an_operator_trades_and_reads_a_timeline_in_the_browser(tmp_path: Path) 
                 await page.fill("#filter", "canceled")
                 await expect(page.locator("#orders tr")).to_have_count(1)
                 await page.screenshot(path=str(tmp_path / "blotter.png"), full_page=True)
+                # a late fill on the cancelled order raises an exception; it is resolved
+                await _late_fill_on_the_canceled_order(stack)
+                queue = page.locator("#exception-rows tr", has_text="LATE_FILL")
+                await expect(queue).to_have_count(1, timeout=10_000)
+                await expect(queue).to_contain_text("OPEN")
+                await queue.locator("button.take").click()
+                await expect(queue).to_contain_text("ACKNOWLEDGED", timeout=10_000)
+                await queue.locator("select.resolution-kind").select_option("EXPLAINED")
+                await queue.locator("input.comment").fill("venue confirmed: sent before the cancel")
+                await page.screenshot(path=str(tmp_path / "exceptions.png"), full_page=True)
+                await queue.locator("button.resolve").click()
+                await expect(page.locator("#exception-result")).to_contain_text("RESOLVED")
+                await expect(queue).to_have_count(0, timeout=10_000)
+                # the order page shows the exception, its resolution, and the steps in order
+                await page.locator("#orders tr", has_text="CANCELED").click()
+                await expect(page.locator("#order-exceptions")).to_contain_text(
+                    "EXPLAINED by user:demo", timeout=10_000
+                )
+                await expect(page.locator("#timeline")).to_contain_text("ExceptionResolved")
+                await page.screenshot(path=str(tmp_path / "order.png"), full_page=True)
                 await browser.close()
         finally:
             server.should_exit = True
@@ -108,3 +133,18 @@ def test_an_operator_trades_and_reads_a_timeline_in_the_browser(tmp_path: Path) 
             await stop_demo(stack)
 
     asyncio.run(scenario())
+
+
+async def _late_fill_on_the_canceled_order(stack: DemoStack) -> None:
+    """The venue reports a fill on the order the operator cancelled (as a real venue may)."""
+    canceled = next(o for o in stack.node.store.read_table("orders") if o["status"] == "CANCELED")
+    now = SystemClock().now()
+    await stack.node.sequencer.submit(
+        Fill(
+            order_id=OrderId(canceled["order_id"]), ingest_time=now, event_time=now,
+            exec_id=ExecId("LATE-1"), cl_ord_id=ClOrdId(canceled["cl_ord_id"]),
+            last_qty=Decimal(5), last_px=Decimal("50.00"), cum_qty=Decimal(5),
+            leaves_qty=Decimal(0),
+        ),
+        source="venue:SIM",
+    )  # fmt: skip

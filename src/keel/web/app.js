@@ -63,7 +63,7 @@ function connect() {
     const event = JSON.parse(message.data);
     state.lastSeq = event.seq;
     refresh(event.order_id);
-    if (event.type.startsWith("Exception")) loadExceptions();
+    if (event.type.startsWith("Exception") || event.type.startsWith("Resolution")) loadExceptions();
   };
 }
 
@@ -190,6 +190,12 @@ async function showOrder(orderId) {
       tr.append(cell(f.fill_id), cell(f.exec_id), cell(f.qty, "num"), cell(f.price, "num"), cell((f.event_time || "").slice(11, 23)));
       return tr;
     }));
+    $("order-exceptions").replaceChildren(...(story.exceptions || []).map((x) => {
+      const tr = document.createElement("tr");
+      const resolution = x.status === "RESOLVED" ? `${x.resolution_kind || "cleared"} by ${x.resolved_by}${x.approved_by ? `, approved by ${x.approved_by}` : ""}: ${x.resolution}` : "";
+      tr.append(cell(x.exception_id), cell(x.kind), cell(x.summary), cell(x.status), cell(resolution));
+      return tr;
+    }));
   } catch (error) { $("ticket-result").textContent = `Cannot show ${orderId}: ${error.message}`; }
 }
 $("close-order").addEventListener("click", () => { $("order").hidden = true; $("order-id").textContent = ""; });
@@ -221,16 +227,78 @@ async function loadHalts() {
   } catch (error) { /* shown again on the next tick */ }
 }
 
+// -- the exceptions queue: take one, resolve it with a comment, approve what changes the books --
+const RESOLUTIONS = ["EXPLAINED", "BOOKED_MISSING_FILL", "BUSTED_FILL", "CORRECTED_MAPPING"];
+const NEEDS_FILL = { BOOKED_MISSING_FILL: ["exec_id", "qty", "price"], BUSTED_FILL: ["exec_id"] };
+
 async function loadExceptions() {
+  if ($("exception-rows").contains(document.activeElement)) return;  // someone is typing a comment
   try {
-    const { exceptions } = await api("/v1/exceptions?status=OPEN&limit=200");
-    $("exception-rows").replaceChildren(...exceptions.map((x) => {
-      const tr = document.createElement("tr");
-      tr.append(cell(x.exception_id), cell(x.kind), cell(x.order_id), cell(x.summary), cell((x.raised_at || "").replace("T", " ").slice(0, 19)));
-      if (x.order_id) tr.addEventListener("click", () => showOrder(x.order_id));
-      return tr;
-    }));
+    const { exceptions } = await api("/v1/exceptions?limit=1000");
+    const open = exceptions.filter((x) => x.status !== "RESOLVED");
+    $("exception-rows").replaceChildren(...open.map(exceptionRow));
   } catch (error) { /* shown again on the next tick */ }
+}
+
+function exceptionRow(x) {
+  const tr = document.createElement("tr");
+  tr.dataset.exceptionId = x.exception_id;
+  const status = document.createElement("span");
+  status.className = `status exception-${x.status}`;
+  status.textContent = x.status;
+  const statusCell = document.createElement("td");
+  statusCell.append(status);
+  const work = document.createElement("td");
+  work.className = "work";
+  work.addEventListener("click", (e) => e.stopPropagation());
+  if (x.status === "AWAITING_APPROVAL") {
+    const proposal = x.proposal || {};
+    const what = document.createElement("span");
+    const terms = proposal.qty ? ` ${proposal.qty} @ ${proposal.price} exec ${proposal.exec_id}` : proposal.exec_id ? ` exec ${proposal.exec_id}` : "";
+    what.textContent = `${proposal.actor} proposes ${proposal.kind}${terms}: ${proposal.comment} `;
+    work.append(what, button("Approve", "approve", () => step(x, "approve", {})),
+      button("Decline", "decline", () => step(x, "decline", { comment: prompt("Why decline?") || "" })));
+  } else {
+    if (x.status === "OPEN") work.append(button("Take", "take", () => step(x, "acknowledge", {})));
+    const kind = document.createElement("select");
+    kind.className = "resolution-kind";
+    kind.append(...RESOLUTIONS.map((k) => Object.assign(document.createElement("option"), { value: k, textContent: k })));
+    const comment = Object.assign(document.createElement("input"), { className: "comment", placeholder: "comment (why)" });
+    const fill = Object.fromEntries(["exec_id", "qty", "price"].map((name) => [name,
+      Object.assign(document.createElement("input"), { className: `fill-${name}`, placeholder: name, hidden: true, size: 8 })]));
+    kind.addEventListener("change", () => {
+      for (const [name, input] of Object.entries(fill)) input.hidden = !(NEEDS_FILL[kind.value] || []).includes(name);
+    });
+    const resolve = button("Resolve", "resolve", () => {
+      const body = { kind: kind.value, comment: comment.value.trim() };
+      for (const name of NEEDS_FILL[kind.value] || []) if (fill[name].value.trim()) body[name] = fill[name].value.trim();
+      step(x, "resolve", body);
+    });
+    work.append(kind, comment, ...Object.values(fill), resolve);
+  }
+  tr.append(cell(x.exception_id), cell(x.kind), cell(x.order_id), cell(x.summary), statusCell,
+    cell(x.assignee), cell((x.raised_at || "").replace("T", " ").slice(0, 19)), work);
+  if (x.order_id) tr.addEventListener("click", () => showOrder(x.order_id));
+  return tr;
+}
+
+function button(text, className, action) {
+  const b = Object.assign(document.createElement("button"), { type: "button", textContent: text, className });
+  b.addEventListener("click", action);
+  return b;
+}
+
+async function step(x, action, body) {
+  try {
+    const after = await api(`/v1/exceptions/${encodeURIComponent(x.exception_id)}/${action}`, { method: "POST", body: JSON.stringify(body) });
+    $("exception-result").textContent = `${after.exception_id}: ${after.status}${after.assignee ? ` (${after.assignee})` : ""}`;
+    document.activeElement.blur();
+    await loadExceptions();
+    if (x.order_id && $("order-id").textContent === x.order_id) showOrder(x.order_id);
+  } catch (error) {
+    const reasons = (error.body && error.body.errors || []).map((e) => `${e.field}: ${e.reason}`).join("; ");
+    $("exception-result").textContent = `${x.exception_id}: ${reasons || error.message}`;
+  }
 }
 
 async function loadPositions() {
