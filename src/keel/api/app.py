@@ -87,6 +87,36 @@ class Replace(BaseModel):
     tif: Literal["DAY", "GTC", "IOC", "FOK", "GTD"] | None = None
 
 
+class FieldProblem(BaseModel):
+    field: str
+    reason: str
+    code: str | None = None
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 ``application/problem+json``; a 422 names each field at fault."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldProblem] | None = None
+
+
+_PROBLEM_SCHEMA = {"schema": {"$ref": "#/components/schemas/Problem"}}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": what, "content": {PROBLEM: _PROBLEM_SCHEMA}}
+    for status, what in (
+        (401, "No valid API key"),
+        (403, "The user's role or accounts do not allow this"),
+        (404, "Not found, or not the user's to see"),
+        (409, "The current state refuses this; the reason is in detail"),
+        (422, "The request is not valid; nothing was created"),
+    )
+}
+"""The problems any route may answer with, declared in the OpenAPI document."""
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
@@ -151,7 +181,10 @@ def create_app(
     audit_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
     """Build the API over an order desk and a user directory."""
-    app = FastAPI(title="Keel", version="1", openapi_url="/openapi.json", docs_url="/docs")
+    app = FastAPI(
+        title="Keel", version="1", openapi_url="/openapi.json", docs_url="/docs",
+        responses=PROBLEM_RESPONSES,
+    )  # fmt: skip
 
     _answer_errors_as_problems(app)
 
