@@ -38,6 +38,13 @@ An example::
     port = 9880
     target_comp_id = "SIM"
     password = { env = "KEEL_SIM_PASSWORD" }
+
+    [monitor]                    # the stuck-order monitor, in seconds (see docs/runbooks/)
+    ack_timeout = 10             # an order SENT without an ack: status request, then STUCK_ORDER
+    cancel_timeout = 10          # likewise a PENDING_CANCEL
+    replace_timeout = 10         # likewise a PENDING_REPLACE
+    status_requests = 1          # status requests before STUCK_ORDER
+    silence_window = 3600        # a working order with no update for this long: SILENT_ORDER
 """
 
 from __future__ import annotations
@@ -60,6 +67,7 @@ from keel.domain.errors import KeelError
 from keel.domain.ids import InstrumentId
 from keel.domain.instruments import Instrument
 from keel.domain.risk import Limits
+from keel.domain.state_machine import Policy
 from keel.node import CLIENT_MESSAGES, VENUE_MESSAGES, NodeConfig, VenueLink
 
 VERSIONS = {"4.2": "FIX.4.2", "4.4": "FIX.4.4", "FIX.4.2": "FIX.4.2", "FIX.4.4": "FIX.4.4"}
@@ -248,9 +256,26 @@ def load_config(
         instruments=instruments, clients=clients, venues=venues, limits=limits,
         client_host=r.text(fix, "fix", "listen_host", "127.0.0.1"),
         client_port=r.whole(fix, "fix", "listen_port", 9878, 0, 65535),
-        default_venue=default_venue,
+        default_venue=default_venue, policy=_policy(r, r.table(data, "", "monitor")),
     )  # fmt: skip
     return KeelConfig(file, config, r.optional_text(node, "node", "database"))
+
+
+def _policy(r: _Reader, monitor: dict[str, Any]) -> Policy:
+    """The stuck-order monitor's settings: timeouts in whole seconds."""
+    day = 86_400
+
+    def seconds(name: str, default: int) -> timedelta:
+        return timedelta(seconds=r.whole(monitor, "monitor", name, default, 1, 7 * day))
+
+    silence = monitor.get("silence_window")
+    return Policy(
+        ack_timeout=seconds("ack_timeout", 10),
+        cancel_timeout=seconds("cancel_timeout", 10),
+        replace_timeout=seconds("replace_timeout", 10),
+        status_requests_before_stuck=r.whole(monitor, "monitor", "status_requests", 1, 0, 10),
+        silence_window=None if silence is None else seconds("silence_window", 0),
+    )
 
 
 def _session(r: _Reader, raw: dict[str, Any], key: str, ours: str, theirs: str,

@@ -26,6 +26,7 @@ from keel.app.dispatch import EffectDispatcher
 from keel.app.feed import EventFeed
 from keel.app.halts import Halts
 from keel.app.intake import Intake
+from keel.app.monitor import SilenceMonitor
 from keel.app.ports import Clock, EventStore
 from keel.app.prices import LastPrices
 from keel.app.replay import load_order
@@ -33,6 +34,7 @@ from keel.app.secret import Secret
 from keel.app.sequencer import Sequencer
 from keel.domain.instruments import Instrument
 from keel.domain.risk import Limits
+from keel.domain.state_machine import DEFAULT_POLICY, Policy
 
 CLIENT_MESSAGES = frozenset({"D", "F", "G", "H"})
 VENUE_MESSAGES = frozenset({"8", "9", "j"})
@@ -71,6 +73,10 @@ class NodeConfig:
     session_stores: dict[str, SessionStore] = field(default_factory=dict)
     """Session stores by session id; a session without one keeps its numbers and messages
     in the node's event store (``DurableSessionStore``)."""
+    policy: Policy = DEFAULT_POLICY
+    """The state machine's timeouts and rules: the stuck-order monitor's settings."""
+    monitor_interval: float = 5.0
+    """How often the silence sweep looks at the working orders (with a silence window)."""
 
 
 class Node:
@@ -80,7 +86,13 @@ class Node:
         self.store = store
         self.clock = clock
         self.config = config
-        self.sequencer = Sequencer(store, clock)
+        self.sequencer = Sequencer(store, clock, policy=config.policy)
+        window = config.policy.silence_window
+        self.monitor = (
+            None
+            if window is None
+            else SilenceMonitor(self.sequencer, clock, window, interval=config.monitor_interval)
+        )
         self.dispatcher = EffectDispatcher(self.sequencer, clock)
         self.prices = LastPrices()
         self.halts = Halts(store)
@@ -127,6 +139,8 @@ class Node:
         self.sequencer.subscribe(self.metrics)
         self.dispatcher.start()
         self.clients.start()
+        if self.monitor is not None:
+            self.monitor.start()
         for link in self.config.venues:
             gateway = FixVenueGateway(
                 link.mapping_or_default(), self.sequencer, self.clock,
@@ -174,6 +188,8 @@ class Node:
         return self.acceptor.port
 
     async def stop(self) -> None:
+        if self.monitor is not None:
+            await self.monitor.stop()
         if self.acceptor is not None:
             await self.acceptor.stop()
         for initiator in self.initiators:

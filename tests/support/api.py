@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from keel.adapters.clock import SystemClock
 from keel.adapters.fix.config import SessionConfig
 from keel.adapters.store.sqlite import SqliteStore
+from keel.adapters.venues.sim.faults import FaultPlan
 from keel.adapters.venues.sim.fix_venue import run_sim_venue, venue_session
 from keel.api.app import create_app
 from keel.app.desk import OrderDesk
@@ -23,6 +24,7 @@ from keel.app.users import Users
 from keel.domain.ids import InstrumentId
 from keel.domain.instruments import Instrument
 from keel.domain.risk import Limits
+from keel.domain.state_machine import DEFAULT_POLICY, Policy
 from keel.node import VENUE_MESSAGES, Node, NodeConfig, VenueLink
 
 ACME = Instrument(InstrumentId("ACME"), "ACME", Decimal("0.01"), Decimal(1), Decimal(1), 2)
@@ -50,9 +52,13 @@ class Api:
 
 @asynccontextmanager
 async def api(
-    tmp_path: Path, limits: dict[tuple[str, str], Limits] | None = None
+    tmp_path: Path,
+    limits: dict[tuple[str, str], Limits] | None = None,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    faults: FaultPlan | None = None,
 ) -> AsyncIterator[Api]:
-    venue = await run_sim_venue(sessions=[venue_session()], tick_interval=None)
+    venue = await run_sim_venue(sessions=[venue_session()], tick_interval=None, faults=faults)
     store = SqliteStore(tmp_path / "keel.db")
     store.migrate()
     link = VenueLink(
@@ -62,7 +68,8 @@ async def api(
     clock = SystemClock()
     node = Node(store, clock, NodeConfig(instruments={"ACME": ACME}, venues=[link],
                                          default_venue="SIM", timer_interval=0.2,
-                                         limits=limits or {}))  # fmt: skip
+                                         limits=limits or {}, policy=policy,
+                                         monitor_interval=0.1))  # fmt: skip
     await node.start()
     users = Users(store)
     _, trader_key = users.add("alice", "trader", ["FUND-A"], clock.now())
@@ -93,9 +100,12 @@ def run(
     scenario: Callable[[Api], object],
     tmp_path: Path,
     limits: dict[tuple[str, str], Limits] | None = None,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    faults: FaultPlan | None = None,
 ) -> None:
     async def main() -> None:
-        async with api(tmp_path, limits) as a:
+        async with api(tmp_path, limits, policy=policy, faults=faults) as a:
             await scenario(a)  # type: ignore[misc]
 
     asyncio.run(main())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -60,6 +60,11 @@ mapping = { version = 3, send_account = false }
 venue = "BRKR"
 port = 9881
 password = { secret = "brkr" }
+
+[monitor]
+ack_timeout = 5
+status_requests = 2
+silence_window = 1800
 """
 
 
@@ -94,6 +99,10 @@ def test_the_example_file_gives_instruments_clients_and_venues(tmp_path: Path) -
     assert node.limits[("FUND-A", "*")].max_order_qty == Decimal(10000)
     assert node.limits[("FUND-A", "*")].collar == Decimal("0.05")
     assert node.limits[("*", "*")].max_notional == Decimal(5_000_000)
+    assert node.policy.ack_timeout == timedelta(seconds=5)
+    assert node.policy.cancel_timeout == timedelta(seconds=10)
+    assert node.policy.status_requests_before_stuck == 2
+    assert node.policy.silence_window == timedelta(minutes=30)
 
 
 def test_a_password_never_shows_in_a_repr(tmp_path: Path) -> None:
@@ -124,6 +133,8 @@ def test_a_password_never_shows_in_a_repr(tmp_path: Path) -> None:
         (('start = "07:00"', 'start = "7 am"'), "fix.venues[0].schedule.start: must be a time"),
         (('heartbeat = 10', 'heartbeat = "ten"'), "fix.clients[0].heartbeat: must be a whole"),
         (('collar = "0.05"', "collar = 0.05"), "risk[0].collar: write it as a string"),
+        (("silence_window = 1800", "silence_window = 0"),
+         "monitor.silence_window: must be a whole number from 1"),
     ],
 )  # fmt: skip
 def test_each_mistake_is_named_by_file_and_key(

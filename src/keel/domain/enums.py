@@ -100,6 +100,8 @@ class ExceptionKind(StrEnum):
     """A correction or bust changed the fills of an order that is already closed."""
     STUCK_ORDER = "STUCK_ORDER"
     """A request got no answer after a status request."""
+    SILENT_ORDER = "SILENT_ORDER"
+    """A working order has had no update for longer than the configured window."""
 
 
 class ExceptionStatus(StrEnum):
@@ -160,6 +162,8 @@ class TimerKind(StrEnum):
     CANCEL_TIMEOUT = "CANCEL_TIMEOUT"
     REPLACE_TIMEOUT = "REPLACE_TIMEOUT"
     EXPIRY = "EXPIRY"
+    SILENCE = "SILENCE"
+    """The stuck-order monitor's check of a working order that has been quiet too long."""
 
 
 class Outcome(StrEnum):

@@ -25,6 +25,8 @@ class Policy:
     expiry_grace: timedelta = timedelta(seconds=30)
     status_requests_before_stuck: int = 1
     """Status requests to send for an unanswered instruction before raising STUCK_ORDER."""
+    silence_window: timedelta | None = None
+    """A working order with no update for this long is flagged SILENT_ORDER (None: never)."""
 
 
 DEFAULT_POLICY = Policy()

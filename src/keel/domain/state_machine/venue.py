@@ -280,6 +280,9 @@ _TIMEOUTS = {
 def chase(step: Step, inp: TimerFired) -> None:
     """An unanswered instruction: ask the venue for the status, then raise STUCK_ORDER."""
     order = step.order
+    if inp.timer is TimerKind.SILENCE:
+        flag_silence(step, inp)
+        return
     if not _awaited(order, inp):
         ignore("stale timer: answered since it was armed")(step, inp)
         return
@@ -313,6 +316,37 @@ def chase(step: Step, inp: TimerFired) -> None:
         ExceptionKind.STUCK_ORDER,
         f"{inp.timer}: no answer to {inp.cl_ord_id} after {order.status_requests} status requests",
         evidence_of(inp, order),
+    )
+    step.outcome = Outcome.CONFLICT
+
+
+def flag_silence(step: Step, inp: TimerFired) -> None:
+    """A working order quiet for longer than the policy's window: raise SILENT_ORDER once
+    (until resolved), with when it last changed. An order that is not working, or has been
+    updated since the monitor looked, is left alone."""
+    order = step.order
+    window = step.policy.silence_window
+    if window is None or order.status not in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
+        ignore("silence is only watched on working orders")(step, inp)
+        return
+    quiet = step.times.processed_time - order.times.processed_time
+    if quiet < window:
+        ignore("updated since the monitor looked")(step, inp)
+        return
+    if has_open_exception(order, ExceptionKind.SILENT_ORDER):
+        ignore("already flagged SILENT_ORDER")(step, inp)
+        return
+    step.raise_exception(
+        ExceptionKind.SILENT_ORDER,
+        f"working order {order.status} with no update for {quiet} (window {window})",
+        (
+            ("order status", str(order.status)),
+            ("last update", order.times.processed_time.isoformat()),
+            ("quiet for", str(quiet)),
+            ("window", str(window)),
+            ("leaves qty", str(order.leaves_qty)),
+            ("current ClOrdID", str(order.cl_ord_id)),
+        ),
     )
     step.outcome = Outcome.CONFLICT
 
