@@ -12,6 +12,7 @@ from decimal import Decimal
 from itertools import count
 
 from keel.domain.enums import (
+    ExceptionKind,
     OrderStatus,
     OrdType,
     RejectSource,
@@ -34,9 +35,11 @@ from keel.domain.ids import (
     VenueOrderId,
 )
 from keel.domain.inputs import (
+    BreakFound,
     CancelAck,
     CancelReject,
     CancelRequest,
+    DropCopyReport,
     ExceptionWork,
     Fill,
     Input,
@@ -46,6 +49,7 @@ from keel.domain.inputs import (
     ReplaceReject,
     ReplaceRequest,
     SentToVenue,
+    StatementReceived,
     StatusReport,
     TimerFired,
     TradeBust,
@@ -312,6 +316,57 @@ class OrderScenario:
                 exec_id=ExecId(exec_id) if exec_id else None,
                 qty=Decimal(qty) if qty is not None else None,
                 price=Decimal(price) if price is not None else None,
+            )
+        )
+
+    def break_found(
+        self,
+        kind: ExceptionKind = ExceptionKind.MISSING_INTERNALLY,
+        key: str = "MISSING_INTERNALLY:SIM:EX-B",
+        *,
+        exec_id: str | None = "EX-B",
+        run_id: str = "R1",
+    ) -> Transition:
+        """A reconciliation run found a difference involving this order."""
+        return self.feed(
+            BreakFound(
+                order_id=self.order_id,
+                ingest_time=self.clock,
+                event_time=self.clock,
+                kind=kind,
+                break_key=key,
+                summary=f"{kind} found by run {run_id}",
+                evidence=(("broker qty", "100"), ("keel qty", "none")),
+                run_id=run_id,
+                exec_id=ExecId(exec_id) if exec_id else None,
+            )
+        )
+
+    def drop_copy(self, exec_id: str = "EX-DC") -> Transition:
+        """A drop-copy report for this order (evidence: never applied)."""
+        return self.feed(
+            DropCopyReport(
+                order_id=self.order_id,
+                ingest_time=self.clock,
+                event_time=self.clock,
+                broker="SIM",
+                exec_id=ExecId(exec_id),
+                exec_type="F",
+            )
+        )
+
+    def statement(self) -> Transition:
+        """A statement file (evidence: never applied to an order)."""
+        return self.feed(
+            StatementReceived(
+                order_id=self.order_id,
+                ingest_time=self.clock,
+                event_time=self.clock,
+                broker="SIM",
+                file_name="sim-statement-20260302.csv",
+                sha256="0" * 64,
+                rows=3,
+                mapping_version=1,
             )
         )
 

@@ -24,6 +24,7 @@ from keel.domain.ids import ClientOrderId, ClOrdId, ExecId, OrderId, VenueOrderI
 from keel.domain.inputs import (
     CancelAck,
     CancelRequest,
+    DropCopyReport,
     Fill,
     Input,
     NewOrderAccepted,
@@ -140,6 +141,40 @@ def test_duplicate_execution_is_recorded_as_a_duplicate_input_and_changes_nothin
     assert results[-1].events == ()
     assert store.count_inputs_by_outcome()["DUPLICATE"] == 1
     assert len(store.fills_for_order("O1")) == 1
+
+
+def test_evidence_is_recorded_with_its_raw_bytes_and_changes_no_order() -> None:
+    store = MemoryStore()
+    store.migrate()
+    copy = DropCopyReport(
+        **stamp("O1"),  # type: ignore[arg-type]
+        broker="SIM", exec_id=ExecId("O1-F1"), exec_type="F", last_qty=Decimal(100),
+    )  # fmt: skip
+
+    async def main() -> list[Result]:
+        seq = Sequencer(store, clock(), tune_collector=False)
+        await seq.start()
+        try:
+            first = await seq.submit(copy, source="dropcopy:SIM", raw=b"8=FIX.4.4|35=8|")
+            again = await seq.submit(copy, source="dropcopy:SIM", raw=b"8=FIX.4.4|35=8|")
+            resent = await seq.submit(copy, source="dropcopy:SIM", idempotency_key="DC:1:7")
+            retried = await seq.submit(copy, source="dropcopy:SIM", idempotency_key="DC:1:7")
+            return [first, again, resent, retried]
+        finally:
+            await seq.stop()
+
+    first, again, resent, retried = asyncio.run(main())
+
+    # a broker's own duplicate is evidence too; only a redelivery of one message is not
+    assert [r.outcome for r in (first, again, resent)] == [Outcome.RECORDED] * 3
+    assert retried.outcome is Outcome.DUPLICATE
+    assert first.events == ()
+    assert first.order is None
+    recorded = store.read_inputs()
+    assert [r.kind for r in recorded] == ["DROP_COPY"] * 4
+    assert recorded[0].raw == b"8=FIX.4.4|35=8|"
+    assert store.read_events() == []
+    assert list(store.read_table("orders")) == []
 
 
 def test_an_ignored_report_redelivered_later_is_still_a_duplicate() -> None:

@@ -185,6 +185,9 @@ VARIANTS: dict[InputKind, tuple[Variant, ...]] = {
             comment="explained",
         ),
     ),
+    K.BREAK_FOUND: (lambda s: s.break_found(), lambda s: s.break_found(exec_id=None)),
+    K.DROP_COPY: (lambda s: s.drop_copy(),),
+    K.STATEMENT: (lambda s: s.statement(),),
 }
 
 

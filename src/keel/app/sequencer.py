@@ -53,6 +53,7 @@ from keel.domain.enums import TERMINAL_STATUSES, Outcome
 from keel.domain.events import Event
 from keel.domain.ids import OrderId
 from keel.domain.inputs import (
+    EVIDENCE_KINDS,
     Input,
     NewOrderAccepted,
     NewOrderDenied,
@@ -60,7 +61,7 @@ from keel.domain.inputs import (
 )
 from keel.domain.order import Order
 from keel.domain.positions import Position
-from keel.domain.state_machine import DEFAULT_POLICY, Policy, apply
+from keel.domain.state_machine import DEFAULT_POLICY, Policy, Transition, apply
 
 
 @dataclass(slots=True)
@@ -91,6 +92,7 @@ FixPosition = tuple[str, int, int]
 __all__ = ["Committed", "Result", "Sequencer", "Subscriber", "key_for"]
 
 _DUPLICATE = Outcome.DUPLICATE
+_RECORDED = Transition(None, (), (), (), Outcome.RECORDED, "recorded as evidence")
 _SCHEMA_VERSION = codec.SCHEMA_VERSION
 
 
@@ -354,7 +356,7 @@ class Sequencer:
                 inputs.append(self._input_record(sub, input_seq, now, result, actor))
                 released.append((sub, result, ()))
                 continue
-            transition = apply(self._order_for(inp), inp, now, self._policy)
+            transition = self._transition(inp, now)
             stored: tuple[EventRecord, ...] = ()
             order = transition.order
             if transition.events:
@@ -414,6 +416,11 @@ class Sequencer:
         ):  # not held in memory: the log knows
             record = self._store.find_key(key)
         return record
+
+    def _transition(self, inp: Input, now: datetime) -> Transition:
+        if inp.KIND in EVIDENCE_KINDS:  # kept for reconciliation, never applied to an order
+            return _RECORDED
+        return apply(self._order_for(inp), inp, now, self._policy)
 
     def _order_for(self, inp: Input) -> Order | None:
         order = self._orders.get(inp.order_id)

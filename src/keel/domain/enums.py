@@ -102,6 +102,19 @@ class ExceptionKind(StrEnum):
     """A request got no answer after a status request."""
     SILENT_ORDER = "SILENT_ORDER"
     """A working order has had no update for longer than the configured window."""
+    # -- reconciliation breaks: Keel's books against the broker's (drop copy, statement) --
+    MISSING_INTERNALLY = "MISSING_INTERNALLY"
+    """The broker reports an execution Keel never booked."""
+    MISSING_AT_BROKER = "MISSING_AT_BROKER"
+    """Keel booked an execution the broker does not report."""
+    QUANTITY_MISMATCH = "QUANTITY_MISMATCH"
+    """Both sides have the execution (or the day's total) with different quantities."""
+    PRICE_MISMATCH = "PRICE_MISMATCH"
+    """Both sides have the execution with different prices (beyond the tolerance)."""
+    DUPLICATE_AT_BROKER = "DUPLICATE_AT_BROKER"
+    """The broker reports the same execution twice."""
+    STATUS_MISMATCH = "STATUS_MISMATCH"
+    """The venue's view of an order (open or closed) differs from Keel's."""
 
 
 class ExceptionStatus(StrEnum):
@@ -177,5 +190,7 @@ class Outcome(StrEnum):
     """The input agrees with what is known or is stale (an old timer); nothing changed."""
     REFUSED = "REFUSED"
     """A client request the order's state does not allow; recorded and answered."""
+    RECORDED = "RECORDED"
+    """Evidence (a drop copy, a statement): kept for reconciliation, not applied to an order."""
     CONFLICT = "CONFLICT"
     """The input contradicts the known state; an exception record was raised, no silent edit."""

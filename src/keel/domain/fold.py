@@ -399,7 +399,10 @@ def _status_adopted(o: Order, e: StatusAdopted) -> Fields:
 
 def _exception_raised(o: Order, e: ExceptionRaised) -> Fields:
     seen = o.cl_ord_ids_seen if e.cl_ord_id is None else o.cl_ord_ids_seen | {e.cl_ord_id}
-    ref = ExceptionRef(e.exception.exception_id, e.exception.kind, e.exec_id or e.cl_ord_id)
+    record = e.exception
+    ref = ExceptionRef(
+        record.exception_id, record.kind, e.exec_id or e.cl_ord_id or record.break_key
+    )
     return _edit(
         o,
         open_exceptions=(*o.open_exceptions, ref),

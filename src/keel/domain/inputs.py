@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from keel.domain.enums import (
+    ExceptionKind,
     OrderStatus,
     RejectSource,
     ResolutionKind,
@@ -46,6 +47,9 @@ class InputKind(StrEnum):
     STATUS_REPORT = "STATUS_REPORT"
     TIMER = "TIMER"
     EXCEPTION_WORK = "EXCEPTION_WORK"
+    BREAK_FOUND = "BREAK_FOUND"
+    DROP_COPY = "DROP_COPY"
+    STATEMENT = "STATEMENT"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -276,6 +280,63 @@ class ExceptionWork(BaseInput):
     trade_date: date | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BreakFound(BaseInput):
+    """A reconciliation run found a difference involving this order: raise it as an
+    exception on the order (once: a break already open under ``break_key`` is not raised
+    again). ``evidence`` names both sides' values and where each came from."""
+
+    KIND = InputKind.BREAK_FOUND
+    kind: ExceptionKind
+    break_key: str
+    summary: str
+    evidence: tuple[tuple[str, str], ...]
+    run_id: str
+    exec_id: ExecId | None = None
+    actor: str = "system"
+
+
+# --- evidence: recorded, compared by reconciliation, never applied to an order ------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropCopyReport(BaseInput):
+    """An ExecutionReport copied from a broker's drop-copy session (the raw message is kept
+    with the input). ``order_id`` is the Keel order its ClOrdID leads to, or empty."""
+
+    KIND = InputKind.DROP_COPY
+    broker: str
+    exec_id: ExecId
+    exec_type: str
+    cl_ord_id: ClOrdId | None = None
+    venue_order_id: VenueOrderId | None = None
+    account: str | None = None
+    symbol: str = ""
+    side: str = ""
+    last_qty: Decimal | None = None
+    last_px: Decimal | None = None
+    transact_time: datetime | None = None
+    trade_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatementReceived(BaseInput):
+    """A broker's statement file, kept whole (the file's bytes are the raw input) before a
+    reconciliation run compares it; ``order_id`` is empty."""
+
+    KIND = InputKind.STATEMENT
+    broker: str
+    file_name: str
+    sha256: str
+    rows: int
+    mapping_version: int
+    trade_date: date | None = None
+
+
+EVIDENCE_KINDS = frozenset({InputKind.DROP_COPY, InputKind.STATEMENT})
+"""Inputs the sequencer records without applying them to an order."""
+
+
 Input = (
     NewOrderAccepted
     | NewOrderDenied
@@ -296,6 +357,9 @@ Input = (
     | CancelReject
     | ReplaceReject
     | ExceptionWork
+    | BreakFound
+    | DropCopyReport
+    | StatementReceived
 )
 
 ALL_INPUT_TYPES: tuple[type[BaseInput], ...] = (
@@ -318,4 +382,7 @@ ALL_INPUT_TYPES: tuple[type[BaseInput], ...] = (
     StatusReport,
     TimerFired,
     ExceptionWork,
+    BreakFound,
+    DropCopyReport,
+    StatementReceived,
 )

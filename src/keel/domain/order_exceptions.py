@@ -32,6 +32,9 @@ class OrderException:
     exec_id: ExecId | None = None
     cl_ord_id: ClOrdId | None = None
     status: ExceptionStatus = ExceptionStatus.OPEN
+    break_key: str | None = None
+    """For a reconciliation break: what identifies the difference across runs, so a rerun
+    that finds it again does not raise it twice."""
 
 
 class Resolution(NamedTuple):

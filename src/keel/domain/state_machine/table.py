@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 from keel.domain.enums import ExceptionKind, OrderStatus
 from keel.domain.inputs import InputKind
-from keel.domain.state_machine import fills, requests, venue, workflow
+from keel.domain.state_machine import breaks, fills, requests, venue, workflow
 from keel.domain.state_machine.outcomes import (
     FastPath,
     Handler,
@@ -61,6 +61,8 @@ _DUPLICATE_NEW = Rule(
 _CLOSED_STATUS_CONFLICT = conflict(
     ExceptionKind.STATUS_CONFLICT, "a venue message for a closed order"
 )
+
+_EVIDENCE = ignore("evidence (a drop copy, a statement) is recorded by the sequencer, not applied")
 
 _ROWS: dict[InputKind, dict[OrderStatus, Rule]] = {
     K.NEW_ORDER_ACCEPTED: _each(ALL_STATUSES, _DUPLICATE_NEW),
@@ -413,6 +415,14 @@ _ROWS: dict[InputKind, dict[OrderStatus, Rule]] = {
             "unless an approved fill or bust moves it",
         ),
     ),
+    K.BREAK_FOUND: _each(
+        ALL_STATUSES,
+        Rule(breaks.raise_break, (), "a reconciliation break raised on the order, once"),
+    ),
+    **{
+        kind: _each(ALL_STATUSES, Rule(_EVIDENCE, (), "evidence: recorded, never applied"))
+        for kind in (K.DROP_COPY, K.STATEMENT)
+    },
 }
 
 TABLE: Mapping[tuple[OrderStatus, InputKind], Rule] = MappingProxyType(
