@@ -26,6 +26,7 @@ from keel.app.records import (
     LogHead,
     PositionRow,
     ProjectionRows,
+    ReconRunRow,
     UserRow,
 )
 
@@ -168,6 +169,18 @@ class EventStore(Protocol):
         ...
 
     # -- the kill switch ------------------------------------------------------------------
+    def save_recon_run(self, run: ReconRunRow) -> None:
+        """Keep a reconciliation run's report."""
+        ...
+
+    def recon_run(self, run_id: str) -> ReconRunRow | None:
+        """Return one run's report, or None."""
+        ...
+
+    def recon_runs(self, limit: int = 100) -> list[ReconRunRow]:
+        """Return the latest runs, newest first."""
+        ...
+
     def save_halt(self, halt: HaltRow) -> None:
         """Halt new orders for ``halt.scope`` (an account, or ``*`` for all)."""
         ...

@@ -171,6 +171,7 @@ class Projector:
                     input_seq=input_seq,
                     exec_id=record.exec_id,
                     cl_ord_id=record.cl_ord_id,
+                    break_key=record.break_key,
                 )
             case ExceptionCleared():
                 self._update_exception(

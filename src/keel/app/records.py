@@ -170,6 +170,8 @@ class ExceptionRow:
     """The second person who approved a resolution that changed the books."""
     proposal: str | None = None
     """JSON: a resolution awaiting approval (kind, comment, who proposed it, the fill)."""
+    break_key: str | None = None
+    """For a reconciliation break: what identifies the difference from run to run."""
 
 
 @dataclass(slots=True)
@@ -287,6 +289,26 @@ class AuditRow:
     event_seqs: tuple[int, ...]
     audit_id: int = 0
     """Given by the store when the row is written."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReconRunRow:
+    """One reconciliation run (table ``recon_runs``): what was compared, the summary, and
+    every break found, as JSON documents (a run is read whole)."""
+
+    run_id: str
+    broker: str
+    trade_date: str | None
+    started_at: datetime
+    finished_at: datetime
+    actor: str
+    result: str
+    """``CLEAN`` (nothing unexplained) or ``BREAKS``."""
+    summary: str
+    """JSON: counts by level and kind, matched, fallback matches, the inputs compared."""
+    breaks: str
+    """JSON: a list of breaks with both sides, the explanation, the evidence, the
+    exception each became."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,7 @@ from keel.app.records import (
     LinkRow,
     OrderRow,
     PositionRow,
+    ReconRunRow,
     UserRow,
     column_names,
 )
@@ -677,6 +678,27 @@ class TestHalts:
         assert store.lift_halt("FUND-A") is True
         assert store.lift_halt("FUND-A") is False
         assert store.halts() == [everything]
+
+
+class TestReconRuns:
+    def test_runs_come_back_whole_newest_first(self, store: EventStore) -> None:
+        done = FIX_T0 + timedelta(seconds=2)
+        first = ReconRunRow("RUN-1", "SIM", "2026-03-02", FIX_T0, done, "user:olga", "BREAKS",
+                            '{"matched": 10}', '[{"kind": "X"}]')  # fmt: skip
+        second = replace(first, run_id="RUN-2", started_at=FIX_T0 + timedelta(minutes=5),
+                         result="CLEAN", breaks="[]", trade_date=None)  # fmt: skip
+        store.save_recon_run(first)
+        store.save_recon_run(second)
+        assert store.recon_run("RUN-1") == first
+        assert store.recon_run("NOPE") is None
+        assert store.recon_runs() == [second, first]
+        assert store.recon_runs(limit=1) == [second]
+
+    def test_a_run_id_is_saved_once(self, store: EventStore) -> None:
+        run = ReconRunRow("RUN-1", "SIM", None, FIX_T0, FIX_T0, "system", "CLEAN", "{}", "[]")
+        store.save_recon_run(run)
+        with pytest.raises(StoreError):
+            store.save_recon_run(run)
 
 
 class TestAudit:

@@ -48,6 +48,7 @@ from keel.app.records import (
     OrderRow,
     PositionRow,
     ProjectionRows,
+    ReconRunRow,
     UserRow,
     row_values,
 )
@@ -86,6 +87,7 @@ class MemoryStore:
         self._users: dict[str, UserRow] = {}
         self._audit: list[AuditRow] = []
         self._halts: dict[str, HaltRow] = {}
+        self._recon_runs: dict[str, ReconRunRow] = {}
         self._keys_by_hash: dict[str, ApiKeyRow] = {}
         self._fix_sessions: dict[str, FixSessionRow] = {}
         self._fix_messages: dict[tuple[str, int, int], FixMessageRow] = {}
@@ -161,6 +163,25 @@ class MemoryStore:
                 row = self._fix_sessions.get(session_id)
                 if row is not None and row.epoch == epoch and row.next_target < next_target:
                     self._fix_sessions[session_id] = replace(row, next_target=next_target)
+
+    # -- reconciliation runs --------------------------------------------------------------
+    def save_recon_run(self, run: ReconRunRow) -> None:
+        with self._lock:
+            self._ready()
+            if run.run_id in self._recon_runs:
+                raise StoreError(f"recon run {run.run_id} is already saved")
+            self._recon_runs[run.run_id] = run
+
+    def recon_run(self, run_id: str) -> ReconRunRow | None:
+        with self._lock:
+            self._ready()
+            return self._recon_runs.get(run_id)
+
+    def recon_runs(self, limit: int = 100) -> list[ReconRunRow]:
+        with self._lock:
+            self._ready()
+            newest = sorted(self._recon_runs.values(), key=lambda r: (r.started_at, r.run_id))
+            return newest[::-1][:limit]
 
     # -- the kill switch ------------------------------------------------------------------
     def save_halt(self, halt: HaltRow) -> None:

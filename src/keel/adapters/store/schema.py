@@ -278,6 +278,22 @@ ALTER TABLE exceptions ADD COLUMN approved_by {TEXT};
 ALTER TABLE exceptions ADD COLUMN proposal {TEXT};
 """
 
+_V6 = """
+-- Reconciliation: the break key an exception was raised for, and each run's report.
+ALTER TABLE exceptions ADD COLUMN break_key {TEXT};
+CREATE TABLE recon_runs (
+    run_id {TEXT} PRIMARY KEY,
+    broker {TEXT} NOT NULL,
+    trade_date {TEXT},
+    started_at {TEXT} NOT NULL,
+    finished_at {TEXT} NOT NULL,
+    actor {TEXT} NOT NULL,
+    result {TEXT} NOT NULL,
+    summary {TEXT} NOT NULL,
+    breaks {TEXT} NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -308,6 +324,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "the exceptions workflow: assignee, resolution kind, approver, proposal",
         _V5.format_map(SQLITE_TYPES),
         _V5.format_map(POSTGRES_TYPES),
+    ),
+    Migration(
+        6,
+        "reconciliation runs, and the break key of an exception",
+        _V6.format_map(SQLITE_TYPES),
+        _V6.format_map(POSTGRES_TYPES),
     ),
 )
 """Every migration this code knows, in version order. Append; never edit."""

@@ -207,6 +207,16 @@ class Queries:
             " actor = excluded.actor, at = excluded.at"
         )
         self.lift_halt = f"DELETE FROM halts WHERE scope = {p}"
+        run_columns = (
+            "run_id, broker, trade_date, started_at, finished_at, actor, result, summary, breaks"
+        )
+        self.save_recon_run = (
+            f"INSERT INTO recon_runs ({run_columns}) VALUES ({', '.join([p] * 9)})"
+        )
+        self.recon_run = f"SELECT {run_columns} FROM recon_runs WHERE run_id = {p}"
+        self.recon_runs = (
+            f"SELECT {run_columns} FROM recon_runs ORDER BY started_at DESC, run_id DESC LIMIT {p}"
+        )
         self.halt_exists = f"SELECT count(*) FROM halts WHERE scope = {p}"
         self.halts = "SELECT scope, reason, actor, at FROM halts ORDER BY scope"
         audit_columns = "at, actor, source, method, path, payload, status_code, event_seqs"

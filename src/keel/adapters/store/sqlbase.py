@@ -42,6 +42,7 @@ from keel.app.records import (
     LogHead,
     PositionRow,
     ProjectionRows,
+    ReconRunRow,
     UserRow,
 )
 
@@ -150,6 +151,24 @@ class SqlStore(ABC):
             ]
             then = [(self._q.move_fix_target, moves)]
         self._write(batch_parts(batch), replace=False, then=then)
+
+    # -- reconciliation runs --------------------------------------------------------------
+    def save_recon_run(self, run: ReconRunRow) -> None:
+        """Keep a reconciliation run's report."""
+        values = (
+            run.run_id, run.broker, run.trade_date, run.started_at.isoformat(),
+            run.finished_at.isoformat(), run.actor, run.result, run.summary, run.breaks,
+        )  # fmt: skip
+        self._write((), replace=False, then=[(self._q.save_recon_run, [values])])
+
+    def recon_run(self, run_id: str) -> ReconRunRow | None:
+        """Return one run's report, or None."""
+        rows = self._fetch(self._q.recon_run, (run_id,))
+        return _recon_run(rows[0]) if rows else None
+
+    def recon_runs(self, limit: int = 100) -> list[ReconRunRow]:
+        """Return the latest runs, newest first."""
+        return [_recon_run(row) for row in self._fetch(self._q.recon_runs, (limit,))]
 
     # -- the kill switch ------------------------------------------------------------------
     def save_halt(self, halt: HaltRow) -> None:
@@ -394,3 +413,11 @@ class SqlStore(ABC):
             last = rows[-1]
             params = [*(last[i] for i in key_at), PAGE_ROWS]
             rows = self._fetch(self._q.next_page[table.name], params)
+
+
+def _recon_run(row: Sequence[Any]) -> ReconRunRow:
+    run_id, broker, trade_date, started, finished, actor, result, summary, breaks = row
+    return ReconRunRow(
+        str(run_id), str(broker), None if trade_date is None else str(trade_date),
+        _time(started), _time(finished), str(actor), str(result), str(summary), str(breaks),
+    )  # fmt: skip
