@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -64,10 +65,12 @@ class Desk:
 
 
 @asynccontextmanager
-async def desk_connected(port: int, begin_string: str) -> AsyncIterator[tuple[Desk, FixInitiator]]:
+async def desk_connected(
+    port: int, begin_string: str, sender: str = "KEEL"
+) -> AsyncIterator[tuple[Desk, FixInitiator]]:
     desk = Desk()
     config = SessionConfig(
-        begin_string, "KEEL", "SIM", initiator=True, app_msg_types=frozenset({"8", "9"})
+        begin_string, sender, "SIM", initiator=True, app_msg_types=frozenset({"8", "9"})
     )
     initiator = FixInitiator(
         Session(config, MemorySessionStore(datetime.now(UTC))), desk, SystemClock(),
@@ -122,6 +125,50 @@ def test_venue_sim_listens_fills_an_order_and_logs_out_on_ctrl_c() -> None:
     assert "Traceback" not in errors
 
 
+async def trade_with_a_drop_copy_then_interrupt(
+    process: subprocess.Popen[str],
+) -> tuple[list[FixMessage], list[FixMessage]]:
+    """Log a drop copy and a desk on, buy 10 ACME at market, then Ctrl-C the venue."""
+    assert process.stdout is not None
+    line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), 15)
+    listening = LISTENING.match(line.rstrip("\n"))
+    assert listening, line
+    port = int(listening.group(1))
+    async with (
+        desk_connected(port, "FIX.4.4", "KEEL-DC") as (copies, _),
+        desk_connected(port, "FIX.4.4") as (desk, initiator),
+    ):
+        assert initiator.connection is not None
+        await initiator.connection.send("D", market_buy("C1", 10))
+        await until(lambda: len(desk.messages) >= 2 and len(copies.messages) >= 2)
+        process.send_signal(signal.SIGINT)
+        await until(lambda: bool(desk.logouts) and bool(copies.logouts))
+    return desk.messages, copies.messages
+
+
+def test_venue_sim_copies_to_its_drop_copy_and_writes_its_statement_when_stopped(
+    tmp_path: Path,
+) -> None:
+    statements = tmp_path / "statements"
+    args = ("--port", "0", "--tick-ms", "0", "--drop-copy", "KEEL-DC")
+    with venue_sim(*args, "--statement-dir", str(statements)) as process:
+        messages, copies = asyncio.run(trade_with_a_drop_copy_then_interrupt(process))
+        assert process.wait(timeout=15) == 0
+    fill_id = messages[1].get_str(t.EXEC_ID)
+    assert [m.get_str(t.EXEC_ID) for m in copies] == [m.get_str(t.EXEC_ID) for m in messages]
+    assert {(m.get_str(115), m.get_str(128)) for m in copies} == {("SIM", "KEEL")}
+    (statement,) = statements.iterdir()
+    header, row = statement.read_text(encoding="utf-8").splitlines()
+    assert (
+        header == "TradeID,OrderID,ClOrdID,Account,Symbol,Side,Quantity,Price,TradeDate,SettleDate"
+    )
+    trade_id, order_id, cl_ord_id, account, symbol, side, qty, price, trade_date, _ = row.split(",")
+    assert (trade_id, order_id) == (fill_id, messages[1].get_str(t.ORDER_ID))
+    assert (cl_ord_id, account, symbol, side, qty) == ("C1", "", "ACME", "B", "10")
+    assert price == messages[1].get_str(t.LAST_PX)
+    assert statement.name == f"sim-statement-{trade_date}.csv"
+
+
 def test_venue_sim_takes_its_version_and_faults_from_the_command_line() -> None:
     args = ("--port", "0", "--fix", "4.2", "--tick-ms", "0", "--fault", "partial-fills=2")
     with venue_sim(*args) as process:
@@ -150,6 +197,9 @@ def test_venue_sim_stops_cleanly_on_sigterm_with_no_client() -> None:
         (("--port", "0", "--fault", "reject=1.5"), "reject=1.5: a ratio between 0 and 1"),
         (("--port", "0", "--fault", "partial-fills=1"), "a whole number of at least 2"),
         (("--port", "0", "--tick-ms", "-5"), "argument --tick-ms: '-5' is not a whole number"),
+        (("--port", "0", "--statement-dir", __file__), "py' is not a directory"),
+        (("--port", "0", "--end-of-day", "25:00"), "'25:00' is not a UTC time as HH:MM"),
+        (("--port", "0", "--drop-copy", "A B"), "argument --drop-copy: 'A B' is not a CompID"),
     ],
 )
 def test_bad_arguments_get_one_error_line_and_exit_status_2(

@@ -2,28 +2,43 @@
 
     keel venue-sim --port N [--host H] [--sender SIM] [--target KEEL] [--fix 4.2|4.4]
                    [--seed S] [--tick-ms MS] [--fault NAME=VALUE ...]
+                   [--drop-copy COMPID] [--statement-dir DIR] [--end-of-day HH:MM]
 
 It prints one line when it listens, serves one client session (the venue is ``--sender``,
 the client ``--target``), and on SIGINT or SIGTERM logs the client out and exits 0. A bad
 argument is one ``keel venue-sim: error: ...`` line on stderr and exit status 2.
+
+``--drop-copy COMPID`` also accepts a read-only drop-copy session from COMPID, in the same
+FIX version, copying every ExecutionReport (``keel.adapters.venues.sim.drop_copy``).
+``--statement-dir DIR`` writes the venue's statement, ``DIR/sim-statement-YYYYMMDD.csv``
+(format in ``keel.adapters.venues.sim.statement``), when it stops and at its end of day;
+``--end-of-day HH:MM`` (UTC) expires DAY orders and writes the day's statement every day.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as day_time
+from pathlib import Path
 from typing import Any, TextIO
 
 from keel.adapters.fix.config import FIX42, FIX44
 from keel.adapters.venues.sim.faults import FaultPlan, Trigger
-from keel.adapters.venues.sim.fix_venue import run_sim_venue, venue_session
+from keel.adapters.venues.sim.fix_venue import (
+    RunningSimVenue,
+    drop_copy_session,
+    run_sim_venue,
+    venue_session,
+)
 from keel.domain.errors import KeelError
 
 PROG = "keel venue-sim"
@@ -136,6 +151,20 @@ def _tick_ms(text: str) -> int:
     return ms
 
 
+def _statement_dir(text: str) -> Path:
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a directory")
+    return path
+
+
+def _end_of_day(text: str) -> day_time:
+    try:
+        return datetime.strptime(text, "%H:%M").time()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a UTC time as HH:MM") from None
+
+
 def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the ``venue-sim`` options to ``parser``."""
     parser.add_argument("--port", type=_port, required=True, help="TCP port (0: any free one)")
@@ -153,6 +182,18 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument(
         "--fault", type=fault_argument, action="append", default=[], metavar="NAME=VALUE",
         help=f"inject a fault (repeatable). {faults}",
+    )  # fmt: skip
+    parser.add_argument(
+        "--drop-copy", type=_comp_id, metavar="COMPID",
+        help="also accept a read-only drop-copy session from COMPID",
+    )  # fmt: skip
+    parser.add_argument(
+        "--statement-dir", type=_statement_dir, metavar="DIR",
+        help="write DIR/sim-statement-YYYYMMDD.csv when stopped and at the end of day",
+    )  # fmt: skip
+    parser.add_argument(
+        "--end-of-day", type=_end_of_day, metavar="HH:MM",
+        help="UTC time of the daily end of day: DAY orders expire, the statement is written",
     )  # fmt: skip
     parser.add_argument("--verbose", action="store_true", help="log sessions and connections")
     return parser
@@ -198,13 +239,38 @@ def run_id() -> str:
     return text + "-"
 
 
+def next_end_of_day(now: datetime, at: day_time) -> datetime:
+    """Return the first moment at or after ``now`` whose UTC time of day is ``at``."""
+    moment = datetime.combine(now.astimezone(UTC).date(), at, UTC)
+    return moment if moment >= now else moment + timedelta(days=1)
+
+
+async def _end_of_day_every_day(running: RunningSimVenue, at: day_time) -> None:
+    """Run the venue's end of day at ``at`` (UTC) every day until cancelled."""
+    while True:
+        now = datetime.now(UTC)
+        await asyncio.sleep((next_end_of_day(now, at) - now).total_seconds())
+        for path in await running.end_of_day():
+            logging.getLogger(__name__).info("end of day: statement written to %s", path)
+        await asyncio.sleep(1)  # a wake-up a hair early must not run the same day twice
+
+
 async def _serve(args: argparse.Namespace, out: TextIO) -> int:
     begin_string = FIX_VERSIONS[args.fix]
     session = venue_session(begin_string, args.sender, args.target)
+    drop_copy = []
+    if args.drop_copy:
+        if args.drop_copy == args.target:
+            raise ValueError("--drop-copy must name another CompID than --target")
+        drop_copy.append(drop_copy_session(begin_string, args.sender, args.drop_copy))
     running = await run_sim_venue(
         args.host, args.port, [session], seed=args.seed, faults=fault_plan(args.fault),
         tick_interval=args.tick_ms / 1000 if args.tick_ms else None, run=run_id(),
+        drop_copy=drop_copy, statement_dir=args.statement_dir,
     )  # fmt: skip
+    end_of_day = None
+    if args.end_of_day is not None:
+        end_of_day = asyncio.create_task(_end_of_day_every_day(running, args.end_of_day))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
@@ -217,6 +283,10 @@ async def _serve(args: argparse.Namespace, out: TextIO) -> int:
         out.flush()
         await stop.wait()
     finally:
+        if end_of_day is not None:
+            end_of_day.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await end_of_day
         await running.stop("the simulated venue is shutting down")
         for signum in signals:
             loop.remove_signal_handler(signum)

@@ -4,11 +4,18 @@ Pure and deterministic: no I/O, no asyncio, no FIX, no clock (time is an argumen
 random (generators seeded from ``SimVenue(seed=...)``). The FIX acceptor wraps ``SimVenue``;
 tests drive it directly.
 
-- ``venue.SimVenue``: the façade (new order, cancel, replace, status, tick, due, statement).
-- ``reports``: what it says (``VenueReport``, ``StatementRow``, ``Trade``) and ``SimVenueError``.
+- ``venue.SimVenue``: the façade (new order, cancel, replace, status, tick, due; its truth:
+  the executions ledger, statement rows, order states and the drop copy's stream).
+- ``reports``: what it says (``VenueReport``, ``StatementRow``, ``VenueOrderState``,
+  ``Trade``) and ``SimVenueError``.
+- ``statement``: the broker statement, its CSV format and settlement dates
+  (``write_statement`` is the one function here that writes a file).
 - ``faults.FaultPlan`` and ``Trigger``: what goes wrong, on a seeded ratio or for one order.
 - ``market``: listings, the random-walk reference price and the house market maker's rules.
 - ``engine``, ``book``, ``orders``, ``checks``, ``wire``: the insides.
+
+FIX lives beside it, not in it: ``fix_venue`` serves it (``run_sim_venue``), ``gateway``
+answers sessions, ``fix_mapping`` writes reports, ``drop_copy`` copies them.
 """
 
 from keel.adapters.venues.sim.faults import FaultPlan, Trigger
@@ -21,6 +28,7 @@ from keel.adapters.venues.sim.reports import (
     SimVenueError,
     StatementRow,
     Trade,
+    VenueOrderState,
     VenueReport,
 )
 from keel.adapters.venues.sim.venue import SimVenue
@@ -39,6 +47,7 @@ __all__ = [
     "StatementRow",
     "Trade",
     "Trigger",
+    "VenueOrderState",
     "VenueReport",
     "listing",
 ]

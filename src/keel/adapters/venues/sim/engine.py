@@ -88,6 +88,9 @@ class MatchingEngine:
         price: Decimal | None,
         tif: TimeInForce,
         now: datetime,
+        *,
+        session: str = "",
+        account_given: bool = True,
     ) -> None:
         """Accept or reject a new order; an accepted one trades at once where it crosses."""
         self._now = now
@@ -113,7 +116,10 @@ class MatchingEngine:
         self._used_cl_ord_ids.add(cl_ord_id)
         self._order_seq += 1
         order_id = VenueOrderId(f"SIM-{self._run}O{self._order_seq:09d}")
-        order = SimOrder(order_id, cl_ord_id, account, symbol, side, ord_type, tif, qty, price, now)
+        order = SimOrder(
+            order_id, cl_ord_id, account, symbol, side, ord_type, tif, qty, price, now,
+            session=session, account_given=account_given,
+        )  # fmt: skip
         self._by_cl_ord_id[cl_ord_id] = order
         problem = check_new_order(self._instruments.get(symbol), order, now)
         if problem is None and self._rejected_by_fault(order):
@@ -268,6 +274,10 @@ class MatchingEngine:
         """Return how much the house has bought and sold of ``symbol``."""
         self.instrument(symbol)
         return self._house_bought[symbol], self._house_sold[symbol]
+
+    def client_orders(self) -> list[SimOrder]:
+        """Return every client order the venue has taken, rejected ones too, in arrival order."""
+        return list(dict.fromkeys(self._by_cl_ord_id.values()))  # identity: one per order
 
     def state_of(self, cl_ord_id: ClOrdId, now: datetime) -> VenueReport | None:
         """Return the order's state as a STATUS report that is not sent and has no ExecID."""

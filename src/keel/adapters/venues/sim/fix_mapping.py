@@ -131,6 +131,8 @@ class NewOrder:
     ord_type: OrdType
     price: Decimal | None
     tif: TimeInForce
+    account_given: bool = True
+    """False when the order named no Account (1) and ``account`` is the session's default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,8 +248,9 @@ def _new_order(message: FixMessage, default_account: AccountId) -> NewOrder:
     tif = TimeInForce.DAY
     if t.TIME_IN_FORCE in message:
         tif = _code(message, t.TIME_IN_FORCE, "TimeInForce", TIFS)
-    account = AccountId(message.get_str(t.ACCOUNT) or default_account)
-    return NewOrder(cl_ord_id, account, symbol, side, qty, ord_type, price, tif)
+    named = message.get_str(t.ACCOUNT)
+    account = AccountId(named or default_account)
+    return NewOrder(cl_ord_id, account, symbol, side, qty, ord_type, price, tif, bool(named))
 
 
 def _text(message: FixMessage, tag: int, name: str) -> str:

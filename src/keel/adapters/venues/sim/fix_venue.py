@@ -1,24 +1,11 @@
-"""The simulated venue as a FIX acceptor: ``SimFixVenue`` answers client sessions from one
-``SimVenue``, and ``run_sim_venue`` serves it over TCP with its clock running.
+"""The simulated venue as a FIX acceptor: ``run_sim_venue`` serves a ``SimFixVenue``
+(``gateway``) over TCP with its clock running, and returns a ``RunningSimVenue`` to stop it,
+move it to its end of day and write its statement files.
 
-Requests go to the venue the moment they arrive; what the venue says comes out of
-``SimVenue.due`` (after the fault plan's delays, duplicates, swaps and drops) and is written
-as ExecutionReports and OrderCancelRejects in each session's FIX version. A background task
-moves the market every ``tick_interval`` and flushes the wire every ``flush_interval``;
-every inbound message flushes it too.
-
-Routing: a ClOrdID belongs to the session that first used it, and every report goes to the
-owner of its ClOrdID. A session cannot use, cancel, replace or ask about another session's
-ClOrdIDs: the gateway answers such requests itself (a duplicate ClOrdID, an unknown order),
-as it does requests it cannot read. Those answers skip the wire's faults.
-
-Reports for a session that is not logged on are numbered into that session's sequence and
-kept in its store, exactly as if they had been sent and lost with the line. When the client
-logs on again, the venue's Logon shows the gap, the client sends a ResendRequest and gets
-them with PossDupFlag=Y. That is the FIX way to recover what a cut swallowed, and it is the
-same path as a report written just before the cut and never read: one mechanism, and the
-client sees from the sequence numbers that something was missed. (A client that logs on
-with ResetSeqNumFlag=Y throws them away, as it would at any venue.)
+A background task moves the market every ``tick_interval`` and flushes the wire every
+``flush_interval``. Trading sessions come from ``venue_session``, read-only drop-copy
+sessions from ``drop_copy_session`` (``drop_copy``); the statement's format is the
+``statement`` module's.
 """
 
 from __future__ import annotations
@@ -28,42 +15,33 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date
+from pathlib import Path
 
 from keel.adapters.clock import SystemClock
-from keel.adapters.fix import tags as t
-from keel.adapters.fix.codec import encode
 from keel.adapters.fix.config import FIX44, SessionConfig
-from keel.adapters.fix.message import FixMessage
-from keel.adapters.fix.session import FixSessionError, Session
+from keel.adapters.fix.session import Session
 from keel.adapters.fix.store import MemorySessionStore
-from keel.adapters.fix.transport import TIMER_INTERVAL, FixAcceptor, FixConnection
+from keel.adapters.fix.transport import TIMER_INTERVAL, FixAcceptor
+from keel.adapters.venues.sim.drop_copy import DROP_COPY_READS, drop_copy_session
 from keel.adapters.venues.sim.faults import FaultPlan
-from keel.adapters.venues.sim.fix_mapping import (
-    HANDLED_MSG_TYPES,
-    Cancel,
-    Echo,
-    Fields,
-    GatewayRejectCode,
-    NewOrder,
-    Refusal,
-    Replace,
-    StatusRequest,
-    read_request,
-    refusal_for,
-    refusal_report,
-    report_message,
-)
+from keel.adapters.venues.sim.fix_mapping import HANDLED_MSG_TYPES
+from keel.adapters.venues.sim.gateway import SimFixVenue
 from keel.adapters.venues.sim.market import DEFAULT_LISTINGS, Listing, QuotingRules
-from keel.adapters.venues.sim.reports import RejectCode, SimVenueError, VenueReport
+from keel.adapters.venues.sim.reports import SimVenueError
+from keel.adapters.venues.sim.statement import statement_file_name, write_statement
 from keel.adapters.venues.sim.venue import SimVenue
 from keel.app.ports import Clock
-from keel.domain.ids import AccountId, ClOrdId, ExecId
+
+__all__ = [
+    "RunningSimVenue",
+    "SimFixVenue",
+    "drop_copy_session",
+    "run_sim_venue",
+    "venue_session",
+]
 
 log = logging.getLogger(__name__)
-
-Answer = tuple[str, VenueReport, Echo | None]
-"""A report for one session (by session id), with what it repeats of the request."""
 
 
 def venue_session(
@@ -76,227 +54,6 @@ def venue_session(
     return replace(config, **changes)  # type: ignore[arg-type]
 
 
-class SimFixVenue:
-    """A ``FixApplication`` for any number of client sessions, backed by one ``SimVenue``."""
-
-    def __init__(self, venue: SimVenue, sessions: Sequence[Session], clock: Clock) -> None:
-        self.venue = venue
-        self._sessions = {s.config.session_id: s for s in sessions}
-        self._clock = clock
-        self._live: dict[str, FixConnection] = {}
-        self._owners: dict[ClOrdId, str] = {}
-        """Each ClOrdID's session (by session id): where its reports go."""
-        self._echoes: dict[ClOrdId, Echo] = {}
-        """What status requests about orders the venue does not know said (Symbol, Side)."""
-        self._lock = asyncio.Lock()
-        """Held while handing out and writing reports, so they leave in the wire's order."""
-        self._last_now: datetime | None = None
-        self._gateway_exec_seq = 0
-        self.unrouted: list[VenueReport] = []
-        """Reports no session owns (none, unless the venue is also driven directly)."""
-        self.cuts = 0
-        """How many times the fault plan made the venue drop its connections."""
-
-    @property
-    def sessions(self) -> list[Session]:
-        return list(self._sessions.values())
-
-    def connection(self, session_id: str) -> FixConnection | None:
-        """Return the session's logged-on connection, if any."""
-        return self._live.get(session_id)
-
-    # -- FixApplication ----------------------------------------------------------------------
-    async def on_logon(self, connection: FixConnection) -> None:
-        self._live[connection.session.config.session_id] = connection
-        await self.flush()
-
-    async def on_logout(self, connection: FixConnection, reason: str) -> None:
-        session_id = connection.session.config.session_id
-        if self._live.get(session_id) is connection:
-            del self._live[session_id]
-
-    async def on_message(
-        self, connection: FixConnection, message: FixMessage, poss_dup: bool
-    ) -> None:
-        """Take one request; answer it (and whatever else is due) before the next is read."""
-        session_id = connection.session.config.session_id
-        now = self._now()
-        try:
-            answers = self._take(session_id, message, poss_dup, now)
-        except Exception:  # a bug here must answer the client, not kill its connection
-            log.exception("%s: could not process %r", session_id, message)
-            refusal = refusal_for(
-                message, GatewayRejectCode.INTERNAL_ERROR, "the venue could not process it"
-            )
-            answers = [self._refuse(session_id, refusal, now)]
-        await self.flush(answers)
-
-    # -- the clock -----------------------------------------------------------------------------
-    async def tick(self) -> None:
-        """Move the market one step (resting orders may fill), then send what is due."""
-        self.venue.tick(self._now())
-        await self.flush()
-
-    async def end_of_day(self) -> None:
-        """Expire the working DAY orders, then send what is due."""
-        self.venue.end_of_day(self._now())
-        await self.flush()
-
-    async def flush(self, answers: Sequence[Answer] = ()) -> int:
-        """Send the reports the wire has released, then ``answers``; cut the connections if
-        the fault plan says so. Return how many messages were written or kept for resend."""
-        async with self._lock:
-            now = self._now()
-            count = 0
-            for report in self.venue.due(now):
-                session_id = self._owners.get(report.cl_ord_id)
-                if session_id is None:
-                    log.warning("no session owns %s; report not sent: %s", report.cl_ord_id, report)
-                    self.unrouted.append(report)
-                    continue
-                await self._send(session_id, report, self._echoes.get(report.cl_ord_id), now)
-                count += 1
-            if self.venue.disconnect_due(self._now()):  # sends above may have let time move on
-                await self._cut()
-            for session_id, report, echo in answers:
-                await self._send(session_id, report, echo, now)
-                count += 1
-            return count
-
-    async def log_out_all(self, text: str, timeout: float) -> None:
-        """Log every client out and wait (up to ``timeout`` seconds) for their Logouts."""
-        for connection in list(self._live.values()):
-            await connection.logout(text)
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                while self._live:
-                    await asyncio.sleep(0.01)
-
-    # -- requests --------------------------------------------------------------------------------
-    def _take(
-        self, session_id: str, message: FixMessage, poss_dup: bool, now: datetime
-    ) -> list[Answer]:
-        """Pass a request to the venue, or return the gateway's own answer to it."""
-        account = AccountId(self._sessions[session_id].config.target_comp_id)
-        request = read_request(message, account)
-        if isinstance(request, Refusal):
-            return [self._refuse(session_id, request, now)]
-        venue, cl_ord_id = self.venue, request.cl_ord_id
-        if not self._may_use(session_id, cl_ord_id):
-            code = RejectCode.DUPLICATE_CL_ORD_ID
-            if isinstance(request, StatusRequest):
-                code = RejectCode.UNKNOWN_ORDER
-            return [self._refuse(session_id, self._refusal(message, code), now)]
-        if isinstance(request, Cancel | Replace) and not self._may_use(
-            session_id, request.orig_cl_ord_id
-        ):
-            refusal = self._refusal(message, RejectCode.UNKNOWN_ORDER)
-            return [self._refuse(session_id, refusal, now, show_order=False)]
-        if (
-            poss_dup
-            and not isinstance(request, StatusRequest)
-            and self._owners.get(cl_ord_id) == session_id
-            and venue.order_state(cl_ord_id) is not None
-        ):  # a resent request the venue already took: say where the order stands
-            venue.status(cl_ord_id, now)
-            return []
-        self._owners[cl_ord_id] = session_id
-        match request:
-            case NewOrder():
-                venue.new_order(
-                    cl_ord_id, request.account, request.symbol, request.side, request.qty,
-                    request.ord_type, request.price, request.tif, now,
-                )  # fmt: skip
-            case Cancel():
-                venue.cancel(cl_ord_id, request.orig_cl_ord_id, now)
-            case Replace():
-                venue.replace(cl_ord_id, request.orig_cl_ord_id, request.qty, request.price, now)
-            case StatusRequest():
-                if venue.order_state(cl_ord_id) is None:
-                    self._echoes[cl_ord_id] = request.echo
-                venue.status(cl_ord_id, now)
-        return []
-
-    def _may_use(self, session_id: str, cl_ord_id: ClOrdId) -> bool:
-        owner = self._owners.get(cl_ord_id)
-        return owner is None or owner == session_id
-
-    def _refusal(self, message: FixMessage, code: RejectCode) -> Refusal:
-        cl_ord_id = message.get_str(t.CL_ORD_ID) or ""
-        if code is RejectCode.DUPLICATE_CL_ORD_ID:
-            text = f"ClOrdID {cl_ord_id} was already used"
-        else:
-            orig = message.get_str(t.ORIG_CL_ORD_ID) or cl_ord_id
-            text = f"unknown order {orig}"
-        return refusal_for(message, code, text)
-
-    def _refuse(
-        self, session_id: str, refusal: Refusal, now: datetime, *, show_order: bool = True
-    ) -> Answer:
-        """Answer a request the venue will not see; a cancel or replace of one of the
-        session's own orders shows that order's state."""
-        order = None
-        orig = refusal.orig_cl_ord_id
-        if show_order and orig and self._owners.get(ClOrdId(orig)) == session_id:
-            order = self.venue.order_state(ClOrdId(orig))
-        exec_id = None
-        if refusal.request_type not in ("F", "G"):
-            self._gateway_exec_seq += 1
-            exec_id = ExecId(f"SIMGW-E{self._gateway_exec_seq:09d}")
-        return session_id, refusal_report(refusal, exec_id, now, order), refusal.echo
-
-    # -- sending ---------------------------------------------------------------------------------
-    async def _send(
-        self, session_id: str, report: VenueReport, echo: Echo | None, now: datetime
-    ) -> None:
-        session = self._sessions[session_id]
-        try:
-            msg_type, body = report_message(report, session.config.begin_string, echo)
-        except Exception:  # one report the writer cannot say must not stop the wire
-            log.exception("%s: cannot write %s", session_id, report)
-            return
-        connection = self._live.get(session_id)
-        if connection is not None and connection.logged_on:
-            try:
-                await connection.send(msg_type, body)
-            except FixSessionError:  # the line went between the check and the send
-                pass
-            else:
-                return
-        _keep_for_resend(session, msg_type, body, now)
-
-    async def _cut(self) -> None:
-        self.cuts += 1
-        for connection in list(self._live.values()):
-            await connection.close("the simulated venue dropped the connection (fault plan)")
-
-    def _now(self) -> datetime:
-        """The clock's time, never earlier than the last (the venue refuses time going back)."""
-        now = self._clock.now()
-        if self._last_now is not None and now < self._last_now:
-            now = self._last_now
-        self._last_now = now
-        return now
-
-
-def _keep_for_resend(session: Session, msg_type: str, body: Fields, now: datetime) -> None:
-    """Number an application message in the session's sequence and store it unsent.
-
-    The header is the one ``Session`` writes (fields by tag), so a resend of it is the same
-    message as one that was sent and lost.
-    """
-    config, store = session.config, session.store
-    seq = store.load().next_sender
-    header: Fields = [
-        (t.MSG_SEQ_NUM, seq),
-        (t.SENDER_COMP_ID, config.sender_comp_id),
-        (t.SENDING_TIME, now),
-        (t.TARGET_COMP_ID, config.target_comp_id),
-    ]
-    raw = encode(config.begin_string, [(t.MSG_TYPE, msg_type), *header, *body])
-    store.store_sent(seq, raw)
-
-
 class RunningSimVenue:
     """A simulated venue listening for FIX clients, its market moving; ``stop`` ends it."""
 
@@ -307,10 +64,13 @@ class RunningSimVenue:
         host: str,
         tick_interval: float | None,
         flush_interval: float,
+        statement_dir: Path | None = None,
     ) -> None:
         self.app = app
         self.acceptor = acceptor
         self.host = host
+        self.statement_dir = statement_dir
+        """Where ``stop`` and ``end_of_day`` write the statement files (None: nowhere)."""
         self._tick_interval = tick_interval
         self._flush_interval = flush_interval
         self._pump: asyncio.Task[None] | None = None
@@ -328,6 +88,31 @@ class RunningSimVenue:
         """Start the background clock: ticks and flushes."""
         self._pump = asyncio.create_task(self._run(), name="sim-venue clock")
 
+    def write_statement(self, path: Path | str, trade_date: date | None = None) -> Path:
+        """Write the venue's statement of ``trade_date`` (None: every execution so far) to
+        ``path`` in the format the ``statement`` module documents; return the path."""
+        return write_statement(path, self.venue.statement_rows(trade_date))
+
+    def write_statements(self, directory: Path | str, today: date | None = None) -> list[Path]:
+        """Write ``sim-statement-YYYYMMDD.csv`` in ``directory`` for each trade date with
+        executions, and for ``today`` (default: the venue clock's date) even without any.
+
+        A file written earlier is written again whole, so it gains what came after it.
+        """
+        folder = Path(directory)
+        today = today or self.app.clock_now().date()
+        dates = sorted({*self.venue.trade_dates(), today})
+        return [self.write_statement(folder / statement_file_name(day), day) for day in dates]
+
+    async def end_of_day(self) -> list[Path]:
+        """Expire the working DAY orders, send what is due, and write the day's statement
+        to ``statement_dir`` if there is one; return the files written."""
+        await self.app.end_of_day()
+        if self.statement_dir is None:
+            return []
+        today = self.app.clock_now().date()
+        return [self.write_statement(self.statement_dir / statement_file_name(today), today)]
+
     async def stop(
         self, text: str = "the simulated venue is shutting down", timeout: float = 2.0
     ) -> None:
@@ -344,6 +129,8 @@ class RunningSimVenue:
             await self.app.log_out_all(text, timeout)
         finally:
             await self.acceptor.stop()
+            if self.statement_dir is not None:
+                self.write_statements(self.statement_dir)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -375,9 +162,15 @@ async def run_sim_venue(
     clock: Clock | None = None,
     timer_interval: float = TIMER_INTERVAL,
     run: str = "",
+    drop_copy: Sequence[SessionConfig] = (),
+    statement_dir: Path | str | None = None,
 ) -> RunningSimVenue:
     """Start a simulated venue accepting ``sessions`` (default: one FIX 4.4 SIM->KEEL) on
     ``host:port`` (0: any free port) and return it running.
+
+    ``drop_copy``: read-only sessions that get a copy of every ExecutionReport
+    (``drop_copy_session()`` makes one). ``statement_dir``: where ``stop`` and
+    ``end_of_day`` write the statement files (``statement`` module); created if missing.
 
     ``run`` goes into every ExecID and OrderID: give each run its own (``keel venue-sim``
     and the demo do) so that a Keel that remembers earlier runs never takes a new
@@ -387,9 +180,15 @@ async def run_sim_venue(
     ``app.tick()`` is called); ``flush_interval`` seconds between looks at the wire.
     """
     configs = list(sessions) if sessions is not None else [venue_session()]
-    for config in configs:
+    copy_configs = list(drop_copy)
+    keys: set[tuple[str, str, str]] = set()
+    for config in [*configs, *copy_configs]:
         if config.initiator:
             raise SimVenueError(f"{config.session_id}: the simulated venue only accepts sessions")
+        key = (config.begin_string, config.sender_comp_id, config.target_comp_id)
+        if key in keys:
+            raise SimVenueError(f"{config.session_id} is configured twice")
+        keys.add(key)
     if flush_interval <= 0 or (tick_interval is not None and tick_interval < 0):
         raise SimVenueError("flush_interval must be positive and tick_interval not negative")
     clock = clock or SystemClock()
@@ -398,12 +197,21 @@ async def run_sim_venue(
         Session(replace(c, app_msg_types=HANDLED_MSG_TYPES), MemorySessionStore(created))
         for c in configs
     ]
+    copy_sessions = [
+        Session(replace(c, app_msg_types=DROP_COPY_READS), MemorySessionStore(created))
+        for c in copy_configs
+    ]
+    folder = None
+    if statement_dir is not None:
+        folder = Path(statement_dir)
+        folder.mkdir(parents=True, exist_ok=True)
     venue = SimVenue(seed=seed, listings=listings, quoting=quoting, faults=faults, run=run)
-    app = SimFixVenue(venue, fix_sessions, clock)
+    app = SimFixVenue(venue, fix_sessions, clock, copy_sessions)
     acceptor = FixAcceptor(
-        fix_sessions, app, clock, host=host, port=port, timer_interval=timer_interval
-    )
+        [*fix_sessions, *copy_sessions], app, clock, host=host, port=port,
+        timer_interval=timer_interval,
+    )  # fmt: skip
     await acceptor.start()
-    running = RunningSimVenue(app, acceptor, host, tick_interval, flush_interval)
+    running = RunningSimVenue(app, acceptor, host, tick_interval, flush_interval, folder)
     running.start()
     return running

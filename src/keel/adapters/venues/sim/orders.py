@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from keel.adapters.venues.sim.reports import ReportKind, StatementRow, VenueReport, trade_date_of
+from keel.adapters.venues.sim.reports import (
+    ReportKind,
+    StatementRow,
+    VenueOrderState,
+    VenueReport,
+    trade_date_of,
+)
 from keel.domain.amounts import ZERO, average_price
 from keel.domain.enums import OrderStatus, OrdType, RequestKind, Side, TimeInForce
 from keel.domain.ids import AccountId, ClOrdId, ExecId, VenueOrderId
@@ -34,6 +40,10 @@ class SimOrder:
     accepted_at: datetime
     is_house: bool = False
     """The synthetic market maker's order: trades like any other, reports to nobody."""
+    session: str = ""
+    """The session the order came in on; empty when the venue is called directly."""
+    account_given: bool = True
+    """Whether the client named ``account``; if not, the statement shows no account."""
     is_buy: bool = field(init=False)
     status: OrderStatus = OrderStatus.NEW
     cum_qty: Decimal = ZERO
@@ -118,11 +128,29 @@ class SimOrder:
             exec_id=exec_id,
             venue_order_id=self.venue_order_id,
             cl_ord_id=self.cl_ord_id,
-            account=self.account,
+            account=self.account if self.account_given else AccountId(""),
             symbol=self.symbol,
             side=self.side,
             qty=qty,
             price=price,
             currency=currency,
             transact_time=at,
+            session=self.session,
+        )
+
+    def state(self) -> VenueOrderState:
+        """Return a frozen snapshot of where the order stands now."""
+        return VenueOrderState(
+            venue_order_id=self.venue_order_id,
+            cl_ord_id=self.cl_ord_id,
+            session=self.session,
+            account=self.account,
+            symbol=self.symbol,
+            side=self.side,
+            order_qty=self.order_qty,
+            price=self.price,
+            status=self.status,
+            cum_qty=self.cum_qty,
+            leaves_qty=self.leaves_qty,
+            avg_px=self.avg_px,
         )

@@ -130,7 +130,15 @@ class Trade:
 
 @dataclass(frozen=True, slots=True)
 class StatementRow:
-    """One execution the venue really did for a client, as its end-of-day statement lists it."""
+    """One execution the venue really did for a client: an entry of its executions ledger,
+    and a row of its end-of-day statement.
+
+    The ledger is the venue's truth, whatever the wire does later: a report the wire drops
+    is still here, and a report the wire sends twice is here once. ``cl_ord_id`` is the
+    ClOrdID in force on the execution's report (a late fill after a cancel carries the
+    cancel's); ``account`` is the Account (1) the client named on the order, empty when it
+    named none (even if the reports show the session's default account).
+    """
 
     trade_date: date
     exec_id: ExecId
@@ -143,10 +151,34 @@ class StatementRow:
     price: Decimal
     currency: str
     transact_time: datetime
+    session: str = ""
+    """The session the order came in on (``FIX.4.4:SIM->KEEL``); empty when the venue was
+    called directly."""
 
     @property
     def notional(self) -> Decimal:
         return self.qty * self.price
+
+
+@dataclass(frozen=True, slots=True)
+class VenueOrderState:
+    """The venue's view of one client order now, for an order-level comparison."""
+
+    venue_order_id: VenueOrderId
+    cl_ord_id: ClOrdId
+    """The ClOrdID in force (the latest accepted replace or cancel's)."""
+    session: str
+    account: AccountId
+    """The account the venue books the order to (the session's default if none was named)."""
+    symbol: str
+    side: Side
+    order_qty: Decimal
+    price: Decimal | None
+    status: OrderStatus
+    cum_qty: Decimal
+    leaves_qty: Decimal
+    avg_px: Decimal
+    """Exact (34 significant digits), as on ``VenueReport``."""
 
 
 def unknown_order_answer(

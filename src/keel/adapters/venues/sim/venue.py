@@ -4,7 +4,9 @@ Every call is pure computation with the time as an argument: no I/O, no clock, n
 random (two generators are seeded from ``seed``: one for the market, one for the faults, so
 arming a fault does not change how prices walk). The same seed and the same calls give the
 same reports. Requests answer through reports, which ``due`` hands out after the wire's
-faults; ``drop_copy`` and ``statement`` tell the venue's own truth, whatever the wire did.
+faults; ``drop_copy``, ``executions``, ``statement_rows`` and ``order_states`` tell the
+venue's own truth, whatever the wire did. With the copy line open (``open_copy_line``),
+``take_copies`` hands out what a broker's FIX drop copy shows.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from keel.adapters.venues.sim.reports import (
     SimVenueError,
     StatementRow,
     Trade,
+    VenueOrderState,
     VenueReport,
 )
 from keel.adapters.venues.sim.wire import Wire
@@ -74,12 +77,23 @@ class SimVenue:
         price: Decimal | None,
         tif: TimeInForce,
         now: datetime,
+        *,
+        session: str = "",
+        account_given: bool = True,
     ) -> None:
-        """Take a new order: NEW then fills as it trades, or REJECTED with the reason."""
+        """Take a new order: NEW then fills as it trades, or REJECTED with the reason.
+
+        ``session`` names where the order came from, for the ledger; ``account_given``
+        False says the client named no account and ``account`` is the session's default
+        (the reports show it, the statement does not).
+        """
         self._begin(now)
         _require_decimal(qty, "qty")
         _require_decimal(price, "price", optional=True)
-        self._engine.new_order(cl_ord_id, account, symbol, side, qty, ord_type, price, tif, now)
+        self._engine.new_order(
+            cl_ord_id, account, symbol, side, qty, ord_type, price, tif, now,
+            session=session, account_given=account_given,
+        )  # fmt: skip
         self._flush(now)
 
     def cancel(self, cl_ord_id: ClOrdId, orig_cl_ord_id: ClOrdId, now: datetime) -> None:
@@ -136,6 +150,22 @@ class SimVenue:
         self._begin(now)
         return self._wire.disconnect_due(now)
 
+    def open_copy_line(self) -> None:
+        """Start keeping, for ``take_copies``, every report as the broker's drop copy shows
+        it; until then nothing is kept, so a venue without a drop copy pays nothing."""
+        if self._wire.copies is None:
+            self._wire.copies = []
+
+    def take_copies(self) -> list[VenueReport]:
+        """Return the drop copy's reports since the last call, in the order the venue made
+        them: after the duplicate fault (a duplicated report comes twice, same ExecID) and
+        before the wire's drops, delays and swaps (a dropped report is here too)."""
+        copies = self._wire.copies
+        if not copies:
+            return []
+        self._wire.copies = []
+        return copies
+
     @property
     def pending_reports(self) -> int:
         """How many reports wait on the wire for their release time."""
@@ -154,6 +184,34 @@ class SimVenue:
     def statement(self, trade_date: date) -> list[StatementRow]:
         """Return every client execution of ``trade_date`` (UTC) in execution order."""
         return [row for row in self._engine.executions if row.trade_date == trade_date]
+
+    def executions(self, trade_date: date | None = None) -> list[StatementRow]:
+        """Return the executions ledger: every client execution the venue made (split prints
+        and late fills included, each once, dropped or not on the wire), in the order it
+        made them; only ``trade_date``'s when given."""
+        if trade_date is None:
+            return list(self._engine.executions)
+        return self.statement(trade_date)
+
+    def statement_rows(self, trade_date: date | None = None) -> list[StatementRow]:
+        """Return the broker statement's rows: the ledger of ``trade_date`` (None: all of
+        it), sorted by transact time, then ExecID."""
+        rows = self.executions(trade_date)
+        rows.sort(key=lambda row: (row.transact_time, row.exec_id))
+        return rows
+
+    def trade_dates(self) -> list[date]:
+        """Return the trade dates that have executions, in order."""
+        return sorted({row.trade_date for row in self._engine.executions})
+
+    def order_states(self) -> list[VenueOrderState]:
+        """Return the venue's view of every client order it took (rejected ones included),
+        in the order they arrived."""
+        return [order.state() for order in self._engine.client_orders()]
+
+    def open_orders(self) -> list[VenueOrderState]:
+        """Return the venue's view of the client orders that may still trade."""
+        return [order.state() for order in self._engine.client_orders() if order.status.is_working]
 
     def tape(self) -> list[Trade]:
         """Return every trade, house ones included, in the order they happened."""

@@ -4,6 +4,10 @@ dropped, and where the venue decides to disconnect.
 The wire is one ordered queue, like a FIX session: a delayed report holds up every report
 behind it. Each call's reports go through the faults as one batch: drops first, then swaps
 within the batch, then duplicates and delays as they are queued.
+
+With the copy line open, the wire also keeps what a broker's drop copy shows: each report
+of the batch once, in the order the venue produced it, and twice when the wire sends it
+twice (the broker's own duplicate); the wire's drops, delays and swaps do not touch it.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ class Wire:
         self._disconnect_at_said = False
         self.dropped: list[VenueReport] = []
         """Reports the wire never sent (the drop copy still has them)."""
+        self.copies: list[VenueReport] | None = None
+        """The drop copy's reports not yet taken; None while the copy line is closed."""
 
     @property
     def pending(self) -> int:
@@ -46,6 +52,7 @@ class Wire:
                 kept.append(report)
         if plan.reorder.armed:
             self._swap(kept)
+        doubled: set[int] = set()
         for report in kept:
             release = now
             if plan.delay.armed and dice.fires("delay", plan.delay, report.cl_ord_id, report.kind):
@@ -58,6 +65,18 @@ class Wire:
                 "duplicate", plan.duplicate, report.cl_ord_id, report.kind
             ):
                 self._queue.append((release, report))
+                doubled.add(id(report))
+        if self.copies is not None:
+            self._copy(batch, doubled)
+
+    def _copy(self, batch: Sequence[VenueReport], doubled: set[int]) -> None:
+        """Keep the batch for the drop copy: in the venue's order, a duplicated report twice."""
+        copies = self.copies
+        assert copies is not None
+        for report in batch:
+            copies.append(report)
+            if id(report) in doubled:
+                copies.append(report)
 
     def _swap(self, batch: list[VenueReport]) -> None:
         """Swap reports with the next report of the same order in the batch, where the plan says.
