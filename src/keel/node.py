@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from keel.adapters.fix.client_gateway import ClientSession, FixClientGateway
 from keel.adapters.fix.config import SessionConfig
+from keel.adapters.fix.drop_copy import DropCopyGateway
 from keel.adapters.fix.session import Session
 from keel.adapters.fix.store import DurableSessionStore, FixJournal, SessionStore
 from keel.adapters.fix.transport import FixAcceptor, FixInitiator
@@ -29,6 +30,7 @@ from keel.app.intake import Intake
 from keel.app.monitor import SilenceMonitor
 from keel.app.ports import Clock, EventStore
 from keel.app.prices import LastPrices
+from keel.app.recon import BrokerSetup, Reconciler, StatementReader
 from keel.app.replay import load_order
 from keel.app.secret import Secret
 from keel.app.sequencer import Sequencer
@@ -58,6 +60,17 @@ class VenueLink:
         return self.mapping or default_mapping(self.venue, self.session.begin_string)
 
 
+@dataclass(frozen=True, slots=True)
+class DropCopyLink:
+    """A broker's drop-copy session (Keel initiates): copies of its ExecutionReports."""
+
+    broker: str
+    session: SessionConfig
+    host: str
+    port: int
+    password: Secret | None = None
+
+
 @dataclass(slots=True)
 class NodeConfig:
     instruments: Mapping[str, Instrument]
@@ -77,6 +90,11 @@ class NodeConfig:
     """The state machine's timeouts and rules: the stuck-order monitor's settings."""
     monitor_interval: float = 5.0
     """How often the silence sweep looks at the working orders (with a silence window)."""
+    brokers: Mapping[str, BrokerSetup] = field(default_factory=dict)
+    """The brokers Keel reconciles with, by name."""
+    drop_copies: Sequence[DropCopyLink] = ()
+    read_statement: StatementReader | None = None
+    """How this process reads broker statements (the configured column mappings)."""
 
 
 class Node:
@@ -118,6 +136,9 @@ class Node:
             unavailable=lambda: self.dispatcher.failed,
         )  # fmt: skip
         self.initiators: list[FixInitiator] = []
+        self.drop_copies: dict[str, DropCopyGateway] = {}
+        self._drop_copy_initiators: list[FixInitiator] = []
+        self.recon = Reconciler(self.sequencer, store, clock, config.brokers, config.read_statement)
         self.acceptor: FixAcceptor | None = None
 
     def _session(self, config: SessionConfig, password: Secret | None = None) -> Session:
@@ -156,6 +177,18 @@ class Node:
             )  # fmt: skip
             self.initiators.append(initiator)
             initiator.start()
+        for copy in self.config.drop_copies:
+            copies = DropCopyGateway(
+                copy.broker, self.sequencer, self.clock, resolve=self.store.resolve_order_ref
+            )
+            self.drop_copies[copy.broker] = copies
+            initiator = FixInitiator(
+                self._session(copy.session, copy.password), copies, self.clock,
+                host=copy.host, port=copy.port, timer_interval=self.config.timer_interval,
+                backoff=self.config.reconnect_backoff,
+            )  # fmt: skip
+            self._drop_copy_initiators.append(initiator)
+            initiator.start()
         if self.config.clients:
             sessions = [self._session(c.config) for c in self.config.clients]
             self.clients.sessions = {s.config.target_comp_id: s for s in sessions}
@@ -192,7 +225,7 @@ class Node:
             await self.monitor.stop()
         if self.acceptor is not None:
             await self.acceptor.stop()
-        for initiator in self.initiators:
+        for initiator in (*self.initiators, *self._drop_copy_initiators):
             await initiator.stop()
         await self.dispatcher.stop()
         await self.clients.stop()

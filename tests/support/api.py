@@ -9,23 +9,29 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
 from keel.adapters.clock import SystemClock
 from keel.adapters.fix.config import SessionConfig
+from keel.adapters.statements import mappings_from_config
+from keel.adapters.statements.source import statement_reader
 from keel.adapters.store.sqlite import SqliteStore
+from keel.adapters.venues.sim.drop_copy import drop_copy_session
 from keel.adapters.venues.sim.faults import FaultPlan
-from keel.adapters.venues.sim.fix_venue import run_sim_venue, venue_session
+from keel.adapters.venues.sim.fix_venue import RunningSimVenue, run_sim_venue, venue_session
+from keel.adapters.venues.sim.statement import SIM_STATEMENT_MAPPING
 from keel.api.app import create_app
 from keel.app.desk import OrderDesk
+from keel.app.recon import BrokerSetup
 from keel.app.users import Users
-from keel.domain.ids import InstrumentId
+from keel.domain.ids import InstrumentId, VenueId
 from keel.domain.instruments import Instrument
 from keel.domain.risk import Limits
 from keel.domain.state_machine import DEFAULT_POLICY, Policy
-from keel.node import VENUE_MESSAGES, Node, NodeConfig, VenueLink
+from keel.node import VENUE_MESSAGES, DropCopyLink, Node, NodeConfig, VenueLink
 
 ACME = Instrument(InstrumentId("ACME"), "ACME", Decimal("0.01"), Decimal(1), Decimal(1), 2)
 
@@ -37,6 +43,7 @@ class Api:
     node: Node
     trader: dict[str, str]
     viewer: dict[str, str]
+    venue: RunningSimVenue
 
     async def until_status(self, order_id: str, wanted: set[str]) -> dict[str, object]:
         loop = asyncio.get_running_loop()
@@ -58,7 +65,10 @@ async def api(
     policy: Policy = DEFAULT_POLICY,
     faults: FaultPlan | None = None,
 ) -> AsyncIterator[Api]:
-    venue = await run_sim_venue(sessions=[venue_session()], tick_interval=None, faults=faults)
+    venue = await run_sim_venue(
+        sessions=[venue_session()], tick_interval=None, faults=faults,
+        drop_copy=[drop_copy_session()],
+    )  # fmt: skip
     store = SqliteStore(tmp_path / "keel.db")
     store.migrate()
     link = VenueLink(
@@ -69,7 +79,7 @@ async def api(
     node = Node(store, clock, NodeConfig(instruments={"ACME": ACME}, venues=[link],
                                          default_venue="SIM", timer_interval=0.2,
                                          limits=limits or {}, policy=policy,
-                                         monitor_interval=0.1))  # fmt: skip
+                                         monitor_interval=0.1, **_reconciling(venue)))  # fmt: skip
     await node.start()
     users = Users(store)
     _, trader_key = users.add("alice", "trader", ["FUND-A"], clock.now())
@@ -77,7 +87,8 @@ async def api(
     desk = OrderDesk(node.sequencer, store, node.intake, clock, node.halts)
     app = create_app(desk, users,
                      feed=node.feed, metrics=node.metrics.text,
-                     audit_log=store.record_audit, venues=node.venue_status)  # fmt: skip
+                     audit_log=store.record_audit, venues=node.venue_status,
+                     recon=node.recon)  # fmt: skip
     transport = httpx.ASGITransport(app=app)
     try:
         while node.venues["SIM"].connection is None:
@@ -85,11 +96,22 @@ async def api(
         async with httpx.AsyncClient(transport=transport, base_url="http://keel") as http:
             yield Api(http, app, node,
                       {"Authorization": f"Bearer {trader_key}"},
-                      {"Authorization": f"Bearer {viewer_key}"})  # fmt: skip
+                      {"Authorization": f"Bearer {viewer_key}"}, venue)  # fmt: skip
     finally:
         await node.stop()
         await venue.stop("test over")
         store.close()
+
+
+def _reconciling(venue: RunningSimVenue) -> dict[str, Any]:
+    """Reconciliation with the simulated venue: its drop copy, its SIM-1 statements."""
+    session = SessionConfig("FIX.4.4", "KEEL-DC", "SIM", initiator=True,
+                            app_msg_types=frozenset({"8"}))  # fmt: skip
+    return {
+        "drop_copies": [DropCopyLink("SIM", session, "127.0.0.1", venue.port)],
+        "brokers": {"SIM": BrokerSetup("SIM", VenueId("SIM"))},
+        "read_statement": statement_reader(mappings_from_config([SIM_STATEMENT_MAPPING])),
+    }
 
 
 ORDER = {"account": "FUND-A", "symbol": "ACME", "side": "BUY", "qty": "100",

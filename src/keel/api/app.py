@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from keel.api.audit import AuditMiddleware
 from keel.api.exceptions import exception_routes
 from keel.api.fields import DecimalText
+from keel.api.recon import recon_routes
 from keel.app.desk import (
     ConflictError,
     DeskError,
@@ -36,6 +37,7 @@ from keel.app.desk import (
 )
 from keel.app.feed import EventFeed, StreamTooSlowError
 from keel.app.intake import OrderRequest
+from keel.app.recon import Reconciler
 from keel.app.records import AuditRow
 from keel.app.users import User, Users
 from keel.domain.enums import OrdType, Side, TimeInForce
@@ -179,6 +181,7 @@ def create_app(
     audit_log: Callable[[AuditRow], None] | None = None,
     venues: Callable[[], list[dict[str, object]]] = list,
     audit_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    recon: Reconciler | None = None,
 ) -> FastAPI:
     """Build the API over an order desk and a user directory."""
     app = FastAPI(
@@ -340,7 +343,7 @@ def create_app(
         request.state.event_seqs = changed.event_seqs
         return changed.order
 
-    _operations_routes(app, desk, current_user, venues)
+    _operations_routes(app, desk, current_user, venues, recon)
 
     app.mount("/", StaticFiles(directory=WEB, html=True), name="ui")  # after the API routes
     if audit_log is not None:
@@ -353,9 +356,12 @@ def _operations_routes(
     desk: OrderDesk,
     current_user: Callable[..., Awaitable[User]],
     venues: Callable[[], list[dict[str, object]]],
+    recon: Reconciler | None,
 ) -> None:
-    """The exceptions queue, the kill switch, the venues and the audit."""
+    """The exceptions queue, reconciliation, the kill switch, the venues and the audit."""
     exception_routes(app, desk, current_user)
+    if recon is not None:
+        recon_routes(app, recon, current_user)
 
     @app.post("/v1/kill-switch", tags=["risk"])
     async def kill_switch(

@@ -111,6 +111,11 @@ class EventStore(Protocol):
 
     def inputs_by_seq(self, seqs: Sequence[int]) -> list[InputRecord]: ...
 
+    def inputs_from(self, kind: str, source: str) -> list[InputRecord]:
+        """Return every input of ``kind`` from ``source``, in sequence order (the evidence a
+        reconciliation compares, e.g. a broker's drop copies)."""
+        ...
+
     def events_for_order(self, order_id: str) -> list[EventRecord]:
         """Return one order's events in order."""
         ...

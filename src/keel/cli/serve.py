@@ -153,7 +153,7 @@ async def _serve(
         feed=node.feed,
         ready=lambda: all(v.connection is not None for v in node.venues.values()),
         metrics=node.metrics.text, audit_log=store.record_audit, audit_clock=clock.now,
-        venues=node.venue_status,
+        venues=node.venue_status, recon=node.recon,
     )  # fmt: skip
     server = KeelServer(
         uvicorn.Config(

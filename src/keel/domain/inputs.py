@@ -317,6 +317,10 @@ class DropCopyReport(BaseInput):
     last_px: Decimal | None = None
     transact_time: datetime | None = None
     trade_date: date | None = None
+    ord_status: str = ""
+    """OrdStatus(39) as sent: the broker's view of the order after this report."""
+    cum_qty: Decimal | None = None
+    leaves_qty: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -389,6 +389,13 @@ class TestReadingTheLog:
         assert [i.input_seq for i in found] == [2, 4, 5]
         assert store.inputs_by_seq([]) == []
 
+    def test_inputs_from_one_source_of_one_kind_in_sequence_order(self, store: EventStore) -> None:
+        copies = [an_input(n, kind="DROP_COPY", source="dropcopy:SIM", raw=b"35=8") for n in (2, 5)]
+        other = an_input(3, kind="DROP_COPY", source="dropcopy:BRKR")
+        store.commit(a_batch([an_input(1), copies[0], other, an_input(4), copies[1]]))
+        assert store.inputs_from("DROP_COPY", "dropcopy:SIM") == copies
+        assert store.inputs_from("DROP_COPY", "dropcopy:NONE") == []
+
     def test_inputs_by_seq_takes_more_than_one_query_worth(self, store: EventStore) -> None:
         store.commit(a_batch([an_input(n) for n in range(1, 1202)]))
         found = store.inputs_by_seq(list(range(1201, 0, -2)))

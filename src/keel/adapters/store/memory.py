@@ -425,6 +425,16 @@ class MemoryStore:
             start = bisect.bisect_right(self._input_seqs, after_seq)
             return [self._inputs[s] for s in self._input_seqs[start : start + max(limit, 0)]]
 
+    def inputs_from(self, kind: str, source: str) -> list[InputRecord]:
+        """Return every input of ``kind`` from ``source``, in sequence order."""
+        with self._lock:
+            self._ready()
+            return [
+                self._inputs[s]
+                for s in self._input_seqs
+                if self._inputs[s].kind == kind and self._inputs[s].source == source
+            ]
+
     def inputs_by_seq(self, seqs: Sequence[int]) -> list[InputRecord]:
         """Return the inputs with these sequence numbers, in sequence order, each once;
         numbers with no input are skipped."""

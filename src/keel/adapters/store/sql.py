@@ -145,6 +145,10 @@ class Queries:
         self.events_for_order = (
             f"SELECT {column_list(EVENTS)} FROM events WHERE order_id = {p} ORDER BY order_version"
         )
+        self.inputs_from = (
+            f"SELECT {column_list(INPUTS)} FROM inputs WHERE kind = {p} AND source = {p}"
+            " ORDER BY input_seq"
+        )
         self.outcomes = "SELECT outcome, count(*) FROM inputs GROUP BY outcome ORDER BY outcome"
         self.order_exists = f"SELECT order_id FROM orders WHERE order_id = {p}"
         self.links_by_ref = (

@@ -336,6 +336,10 @@ class SqlStore(ABC):
         rows = self._fetch(self._q.read_inputs, (after_seq, limit))
         return [self._c.inputs.decode(r) for r in rows]
 
+    def inputs_from(self, kind: str, source: str) -> list[InputRecord]:
+        """Return every input of ``kind`` from ``source``, in sequence order."""
+        return [self._c.inputs.decode(r) for r in self._fetch(self._q.inputs_from, (kind, source))]
+
     def inputs_by_seq(self, seqs: Sequence[int]) -> list[InputRecord]:
         """Return the inputs with these sequence numbers, in sequence order, each once;
         numbers with no input are skipped."""

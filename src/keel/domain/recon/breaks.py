@@ -175,7 +175,8 @@ def broker_fill_values(fill: BrokerFill) -> Values:
     time = fill.transact_time.isoformat() if fill.transact_time is not None else ""
     return (
         ("source", fill.source.value), ("ref", fill.ref), ("exec", fill.exec_id),
-        ("broker order", fill.venue_order_id or ""), ("account", fill.account),
+        ("broker order", fill.venue_order_id or ""), ("ClOrdID", fill.cl_ord_id or ""),
+        ("account", fill.account),
         ("symbol", fill.symbol), ("side", fill.side.value), ("qty", number(fill.qty)),
         ("price", number(fill.price)), ("trade date", fill.trade_date.isoformat()),
         ("time", time),

@@ -76,6 +76,10 @@ class MatchingEngine:
         self._trade_seq = 0
         self._now: datetime | None = None
 
+    def set_plan(self, plan: FaultPlan) -> None:
+        """Apply ``plan``'s venue faults from now on."""
+        self._plan = plan
+
     # -- client requests -----------------------------------------------------------------
     def new_order(
         self,

@@ -58,6 +58,17 @@ STATEMENT_COLUMNS = (
 )  # fmt: skip
 STATEMENT_SIDES: Mapping[Side, str] = {Side.BUY: "B", Side.SELL: "S", Side.SELL_SHORT: "SS"}
 SETTLEMENT_DAYS = 2
+
+SIM_STATEMENT_MAPPING: Mapping[str, object] = {
+    "broker": "SIM", "version": 1, "valid_from": date(2020, 1, 1), "venue": "SIM",
+    "date_format": "%Y%m%d", "sides": {"B": "BUY", "S": "SELL", "SS": "SELL_SHORT"},
+    "columns": {
+        "trade_id": "TradeID", "broker_order_id": "OrderID", "cl_ord_id": "ClOrdID",
+        "account": "Account", "symbol": "Symbol", "side": "Side", "qty": "Quantity",
+        "price": "Price", "trade_date": "TradeDate", "settle_date": "SettleDate",
+    },
+}  # fmt: skip
+"""How Keel reads SIM-1: the ``[[recon.statements]]`` table a configuration gives for it."""
 SATURDAY = 5
 
 

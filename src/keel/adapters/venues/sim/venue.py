@@ -65,6 +65,11 @@ class SimVenue:
         self._truth: list[VenueReport] = []
         self._last_now: datetime | None = None
 
+    def set_faults(self, plan: FaultPlan) -> None:
+        """Change the fault plan from now on (a test scripts one fault on one order)."""
+        self._engine.set_plan(plan)
+        self._wire.set_plan(plan)
+
     # -- requests (each answers through reports) -------------------------------------------
     def new_order(
         self,

@@ -36,6 +36,10 @@ class Wire:
         self.copies: list[VenueReport] | None = None
         """The drop copy's reports not yet taken; None while the copy line is closed."""
 
+    def set_plan(self, plan: FaultPlan) -> None:
+        """Apply ``plan``'s wire faults to what is queued from now on."""
+        self._plan = plan
+
     @property
     def pending(self) -> int:
         """How many reports are queued and not yet handed out."""

@@ -1,0 +1,342 @@
+"""Reconciliation runs: Keel's fills against a broker's statement and drop copy.
+
+A run takes what the broker says (a statement file, read by the ``StatementReader`` the
+process was given; the drop-copy reports already recorded from the broker's session) and
+what Keel booked, and compares them with the pure functions of ``keel.domain.recon``.
+
+- The statement file is recorded first, whole, as an input (``StatementReceived``, its
+  bytes as the raw input): a break's evidence points at ``input N`` and a line of it.
+- Each break that involves a Keel order is raised on that order (``BreakFound``) and joins
+  the exceptions queue, to be worked (and, for a missing or false fill, booked or busted
+  with four eyes) like any other. A break already open is not raised again; a break
+  already resolved is reported as known, not raised again.
+- A position difference on an account, day and symbol where fill-level breaks were found is
+  what those breaks add up to: it is listed, not raised a second time.
+- The run's report (summary and every break, with what became of it) is kept in
+  ``recon_runs``; a run with nothing but known, resolved breaks is ``CLEAN``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from keel.app import codec
+from keel.app.errors import AppError
+from keel.app.ports import Clock, EventStore
+from keel.app.records import ReconRunRow
+from keel.app.sequencer import Sequencer
+from keel.domain.enums import ExceptionKind, ExceptionStatus, Outcome, Side
+from keel.domain.ids import (
+    AccountId,
+    ClOrdId,
+    ExecId,
+    FillId,
+    InstrumentId,
+    OrderId,
+    VenueId,
+    VenueOrderId,
+)
+from keel.domain.inputs import BreakFound, DropCopyReport, StatementReceived
+from keel.domain.order import FillState
+from keel.domain.recon import (
+    DEFAULT_TOLERANCES,
+    Break,
+    BreakLevel,
+    BrokerFill,
+    BrokerSource,
+    KeelFill,
+    Tolerances,
+    reconcile,
+)
+
+FILL_EXEC_TYPES = frozenset({"F", "1", "2"})
+"""ExecType(150) of a trade (FIX 4.4 ``F``; FIX 4.2 partial and full fill ``1``, ``2``)."""
+
+
+class ReconInputError(AppError):
+    """A run cannot start: an unknown broker, or a statement with bad lines (each named)."""
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """A broker statement as read: the file's bytes and the executions its lines give."""
+
+    file_name: str
+    content: bytes
+    mapping_version: int
+    fills: tuple[BrokerFill, ...]
+    lines: int
+
+
+StatementReader = Callable[[str, Path, date | None], Statement]
+"""Read ``path`` as ``broker``'s statement (for ``trade_date``, which picks the mapping
+version); raise ``ReconInputError`` naming every bad line."""
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerSetup:
+    """A broker Keel reconciles with: the venue whose fills it reports, and how close the
+    two sides must be."""
+
+    name: str
+    venue: VenueId
+    tolerances: Tolerances = DEFAULT_TOLERANCES
+
+    @property
+    def drop_copy_source(self) -> str:
+        return f"dropcopy:{self.name}"
+
+
+class Reconciler:
+    """Runs reconciliations and keeps their reports."""
+
+    def __init__(
+        self,
+        sequencer: Sequencer,
+        store: EventStore,
+        clock: Clock,
+        brokers: Mapping[str, BrokerSetup],
+        read_statement: StatementReader | None = None,
+    ) -> None:
+        self._sequencer = sequencer
+        self._store = store
+        self._clock = clock
+        self.brokers = dict(brokers)
+        self._read_statement = read_statement
+        self._runs = 0
+
+    async def run(
+        self,
+        broker: str,
+        *,
+        statement: Path | None = None,
+        trade_date: date | None = None,
+        actor: str = "system",
+    ) -> dict[str, Any]:
+        """Reconcile ``broker`` and return the run's report (as kept in ``recon_runs``)."""
+        setup = self.brokers.get(broker)
+        if setup is None:
+            known = ", ".join(sorted(self.brokers)) or "none configured"
+            raise ReconInputError(f"unknown broker {broker!r} (known: {known})")
+        started = self._clock.now()
+        run_id = f"RUN-{int(started.timestamp() * 1000):x}-{self._runs}"
+        self._runs += 1
+        broker_fills: list[BrokerFill] = []
+        inputs: dict[str, Any] = {}
+        if statement is not None:
+            parsed, input_seq = await self._take_statement(setup, statement, trade_date)
+            broker_fills += parsed.fills
+            inputs["statement"] = {
+                "file": parsed.file_name, "input_seq": input_seq, "lines": parsed.lines,
+                "mapping_version": parsed.mapping_version,
+            }  # fmt: skip
+        copies = await asyncio.to_thread(self._drop_copies, setup)
+        broker_fills += copies
+        inputs["drop_copy_fills"] = len(copies)
+        if trade_date is not None:
+            broker_fills = [f for f in broker_fills if f.trade_date == trade_date]
+        keel_fills = await asyncio.to_thread(self._keel_fills, setup, trade_date)
+        found = await asyncio.to_thread(reconcile, keel_fills, broker_fills, setup.tolerances)
+        breaks = [await self._file(b, run_id, actor) for b in _without_echoes(found.breaks)]
+        unexplained = [b for b in breaks if b["state"] != "RESOLVED_BEFORE"]
+        fills = found.fills
+        summary = {
+            "inputs": inputs, "keel_fills": len(keel_fills), "broker_fills": len(broker_fills),
+            "matched_by_exec_id": fills.matched_by_exec_id,
+            "matched_by_fallback": fills.matched_by_fallback,
+            "breaks_by_kind": dict(Counter(b["kind"] for b in breaks)),
+            "breaks_by_state": dict(Counter(b["state"] for b in breaks)),
+        }  # fmt: skip
+        row = ReconRunRow(
+            run_id, setup.name, trade_date.isoformat() if trade_date else None, started,
+            self._clock.now(), actor, "BREAKS" if unexplained else "CLEAN",
+            codec.to_json_text(summary), codec.to_json_text(breaks),
+        )  # fmt: skip
+        await asyncio.to_thread(self._store.save_recon_run, row)
+        return run_view(row)
+
+    def run_report(self, run_id: str) -> dict[str, Any] | None:
+        row = self._store.recon_run(run_id)
+        return None if row is None else run_view(row)
+
+    def runs(self, limit: int = 100) -> list[dict[str, Any]]:
+        return [run_view(row, with_breaks=False) for row in self._store.recon_runs(limit)]
+
+    # -- the broker's side ----------------------------------------------------------------
+    async def _take_statement(
+        self, setup: BrokerSetup, path: Path, trade_date: date | None
+    ) -> tuple[Statement, int]:
+        """Read the statement and record it as an input before anything is compared."""
+        if self._read_statement is None:
+            raise ReconInputError("this process reads no statements (no mappings configured)")
+        parsed = await asyncio.to_thread(self._read_statement, setup.name, path, trade_date)
+        digest = hashlib.sha256(parsed.content).hexdigest()
+        now = self._clock.now()
+        result = await self._sequencer.submit(
+            StatementReceived(
+                order_id=OrderId(""), ingest_time=now, event_time=now, broker=setup.name,
+                file_name=parsed.file_name, sha256=digest, rows=len(parsed.fills),
+                mapping_version=parsed.mapping_version, trade_date=trade_date,
+            ),
+            source=f"statement:{setup.name}", raw=parsed.content,
+            idempotency_key=f"statement:{setup.name}:{digest}",
+        )  # fmt: skip
+        return parsed, result.duplicate_of or result.input_seq
+
+    def _drop_copies(self, setup: BrokerSetup) -> list[BrokerFill]:
+        """The fills among the drop-copy reports recorded from the broker's session."""
+        found: list[BrokerFill] = []
+        for record in self._store.inputs_from("DROP_COPY", setup.drop_copy_source):
+            report = codec.decode_input("DropCopyReport", record.payload)
+            assert isinstance(report, DropCopyReport)
+            fill = _as_fill(report, setup.venue, f"input {record.input_seq}")
+            if fill is not None:
+                found.append(fill)
+        return found
+
+    # -- Keel's side ----------------------------------------------------------------------
+    def _keel_fills(self, setup: BrokerSetup, trade_date: date | None) -> list[KeelFill]:
+        orders = {
+            row["order_id"]: row
+            for row in self._store.read_table("orders")
+            if row["venue"] == setup.venue
+        }
+        fills: list[KeelFill] = []
+        for row in self._store.read_table("fills"):
+            order = orders.get(row["order_id"])
+            if order is None:
+                continue
+            day = row["trade_date"] or row["event_time"].date()
+            if trade_date is not None and day != trade_date:
+                continue
+            fills.append(KeelFill(
+                FillId(row["fill_id"]), OrderId(row["order_id"]), setup.venue,
+                ExecId(row["exec_id"]), _venue_order_id(order["venue_order_id"]),
+                ClOrdId(row["cl_ord_id"]) if row["cl_ord_id"] else None,
+                AccountId(row["account"]), InstrumentId(row["instrument"]), Side(row["side"]),
+                row["qty"], row["price"], row["event_time"], day, FillState(row["state"]),
+            ))  # fmt: skip
+        return fills
+
+    # -- the breaks -----------------------------------------------------------------------
+    async def _file(self, found: Break, run_id: str, actor: str) -> dict[str, Any]:
+        """Raise the break on its order (or say why not) and return it as reported."""
+        view = _break_view(found)
+        order_id = found.order_id or self._order_of(found)
+        if order_id is None:
+            view["state"] = "NO_ORDER"  # listed in the run; no order's queue to join
+            return view
+        view["order_id"] = order_id
+        known = next(
+            (x for x in self._store.exceptions_for_order(order_id)
+             if x.break_key == found.break_key),
+            None,
+        )  # fmt: skip
+        if known is not None and known.status == ExceptionStatus.RESOLVED.value:
+            view.update(state="RESOLVED_BEFORE", exception_id=known.exception_id,
+                        resolution=known.resolution_kind or "CLEARED")  # fmt: skip
+            return view
+        now = self._clock.now()
+        result = await self._sequencer.submit(
+            BreakFound(
+                order_id=order_id, ingest_time=now, event_time=now,
+                kind=ExceptionKind(found.kind.value), break_key=found.break_key,
+                summary=found.explanation, evidence=found.labelled(), run_id=run_id,
+                exec_id=found.exec_id, actor=actor,
+            ),
+            source="recon",
+        )  # fmt: skip
+        raised = result.exceptions[0].exception_id if result.exceptions else None
+        if raised is not None:
+            view.update(state="RAISED", exception_id=raised)
+        elif result.outcome is Outcome.IGNORED:
+            view.update(state="STILL_OPEN", exception_id=known.exception_id if known else None)
+        else:
+            view.update(state=str(result.outcome), note=result.note)
+        return view
+
+    def _order_of(self, found: Break) -> OrderId | None:
+        """The Keel order a broker's report names by its ClOrdID or order id, if any."""
+        values = dict(found.broker)
+        for label in ("ClOrdID", "broker order"):
+            ref = values.get(label)
+            if ref:
+                order_id = self._store.resolve_order_ref(ref)
+                if order_id is not None:
+                    return OrderId(order_id)
+        return None
+
+
+def _as_fill(report: DropCopyReport, venue: VenueId, ref: str) -> BrokerFill | None:
+    """A drop-copy report of a trade as a broker fill (other reports are not fills)."""
+    if report.exec_type not in FILL_EXEC_TYPES or not report.last_qty or not report.last_px:
+        return None
+    try:
+        side = Side(report.side)
+    except ValueError:
+        return None
+    when = report.transact_time
+    day = report.trade_date or (when.date() if when is not None else report.ingest_time.date())
+    return BrokerFill(
+        BrokerSource.DROP_COPY, ref, report.exec_id, venue, report.venue_order_id,
+        report.cl_ord_id, AccountId(report.account or ""), InstrumentId(report.symbol), side,
+        report.last_qty, report.last_px, day, None, when,
+    )  # fmt: skip
+
+
+def _venue_order_id(value: object) -> VenueOrderId | None:
+    return VenueOrderId(str(value)) if value else None
+
+
+def _without_echoes(breaks: Sequence[Break]) -> list[Break]:
+    """Drop a position break where fill-level breaks were found on the same account, day
+    and symbol: it is what they add up to, and is worked through them."""
+    touched = {
+        (dict(b.keel).get("account") or dict(b.broker).get("account"),
+         dict(b.keel).get("trade date") or dict(b.broker).get("trade date"),
+         dict(b.keel).get("symbol") or dict(b.broker).get("symbol"))
+        for b in breaks if b.level is BreakLevel.FILL
+    }  # fmt: skip
+    kept = []
+    for found in breaks:
+        if found.level is BreakLevel.POSITION:
+            _, _, account, day, symbol = found.break_key.split("/", 4)
+            if (account, day, symbol) in touched:
+                continue
+        kept.append(found)
+    return kept
+
+
+def _break_view(found: Break) -> dict[str, Any]:
+    return {
+        "break_key": found.break_key, "kind": found.kind.value, "level": found.level.value,
+        "explanation": found.explanation, "keel": dict(found.keel),
+        "broker": dict(found.broker),
+        "evidence": [{"kind": e.kind.value, "ref": e.ref} for e in found.evidence],
+        "order_id": found.order_id, "exec_id": found.exec_id, "state": "",
+        "exception_id": None,
+    }  # fmt: skip
+
+
+def run_view(row: ReconRunRow, *, with_breaks: bool = True) -> dict[str, Any]:
+    """A run as the API and the CLI show it."""
+    view: dict[str, Any] = {
+        "run_id": row.run_id, "broker": row.broker, "trade_date": row.trade_date,
+        "started_at": row.started_at.isoformat(), "finished_at": row.finished_at.isoformat(),
+        "actor": row.actor, "result": row.result, "summary": json.loads(row.summary),
+    }  # fmt: skip
+    if with_breaks:
+        view["breaks"] = json.loads(row.breaks)
+    return view
