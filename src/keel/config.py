@@ -39,6 +39,31 @@ An example::
     target_comp_id = "SIM"
     password = { env = "KEEL_SIM_PASSWORD" }
 
+    [[recon.brokers]]            # reconciliation (see docs/reconciliation.md)
+    name = "SIM"
+    venue = "SIM"                # the venue whose fills this broker reports
+    price_decimals = 4           # optional: compare prices to 4 decimals
+    time_window = 5              # seconds: how far apart times may be for a fallback match
+    drop_copy = { port = 9880, target_comp_id = "SIM", sender_comp_id = "KEEL-DC" }
+
+    [[recon.statements]]         # a broker's statement format; a new version when it changes
+    broker = "SIM"
+    version = 1
+    valid_from = 2026-01-01
+    date_format = "%Y%m%d"
+    sides = { B = "BUY", S = "SELL", SS = "SELL_SHORT" }
+    [recon.statements.columns]   # field = the column's header in the file
+    trade_id = "TradeID"
+    broker_order_id = "OrderID"
+    cl_ord_id = "ClOrdID"
+    account = "Account"
+    symbol = "Symbol"
+    side = "Side"
+    qty = "Quantity"
+    price = "Price"
+    trade_date = "TradeDate"
+    settle_date = "SettleDate"
+
     [monitor]                    # the stuck-order monitor, in seconds (see docs/runbooks/)
     ack_timeout = 10             # an order SENT without an ack: status request, then STUCK_ORDER
     cancel_timeout = 10          # likewise a PENDING_CANCEL
@@ -61,14 +86,18 @@ from typing import Any
 from keel.adapters.fix.client_gateway import ClientSession
 from keel.adapters.fix.config import SessionConfig, SessionSchedule
 from keel.adapters.fix.venue_mapping import VenueMapping
+from keel.adapters.statements import StatementMappingError, mappings_from_config
+from keel.adapters.statements.source import statement_reader
+from keel.app.recon import BrokerSetup
 from keel.app.records import UserRow
 from keel.app.secret import Secret
 from keel.domain.errors import KeelError
-from keel.domain.ids import InstrumentId
+from keel.domain.ids import InstrumentId, VenueId
 from keel.domain.instruments import Instrument
+from keel.domain.recon import Tolerances
 from keel.domain.risk import Limits
 from keel.domain.state_machine import Policy
-from keel.node import CLIENT_MESSAGES, VENUE_MESSAGES, NodeConfig, VenueLink
+from keel.node import CLIENT_MESSAGES, VENUE_MESSAGES, DropCopyLink, NodeConfig, VenueLink
 
 VERSIONS = {"4.2": "FIX.4.2", "4.4": "FIX.4.4", "FIX.4.2": "FIX.4.2", "FIX.4.4": "FIX.4.4"}
 
@@ -257,6 +286,7 @@ def load_config(
         client_host=r.text(fix, "fix", "listen_host", "127.0.0.1"),
         client_port=r.whole(fix, "fix", "listen_port", 9878, 0, 65535),
         default_venue=default_venue, policy=_policy(r, r.table(data, "", "monitor")),
+        **_recon(r, r.table(data, "", "recon"), set(names), our_id, secrets_file),
     )  # fmt: skip
     return KeelConfig(file, config, r.optional_text(node, "node", "database"))
 
@@ -276,6 +306,53 @@ def _policy(r: _Reader, monitor: dict[str, Any]) -> Policy:
         status_requests_before_stuck=r.whole(monitor, "monitor", "status_requests", 1, 0, 10),
         silence_window=None if silence is None else seconds("silence_window", 0),
     )
+
+
+def _recon(r: _Reader, recon: dict[str, Any], venues: set[str], ours: str,
+           secrets_file: Path | None) -> dict[str, Any]:  # fmt: skip
+    """The brokers Keel reconciles with, their drop-copy sessions and statement formats."""
+    try:
+        mappings = mappings_from_config(r.tables(recon, "recon", "statements"), "recon.statements")
+    except StatementMappingError as e:
+        raise ConfigError(f"{r.path}: {e}") from e
+    brokers: dict[str, BrokerSetup] = {}
+    copies: list[DropCopyLink] = []
+    for n, raw in enumerate(r.tables(recon, "recon", "brokers")):
+        key = f"recon.brokers[{n}]"
+        name = r.text(raw, key, "name")
+        if name in brokers:
+            raise r.fail(_join(key, "name"), f"{name!r} is listed twice")
+        venue = r.text(raw, key, "venue", name)
+        if venue not in venues:
+            raise r.fail(_join(key, "venue"), f"{venue!r} is not one of fix.venues")
+        decimals = raw.get("price_decimals")
+        try:
+            tolerances = Tolerances(
+                None if decimals is None else r.whole(raw, key, "price_decimals", 0, 0, 18),
+                r.decimal(raw, key, "price_tolerance", "0") if "price_tolerance" in raw
+                else Decimal(0),
+                timedelta(seconds=r.whole(raw, key, "time_window", 5, 0, 86_400)),
+            )  # fmt: skip
+        except KeelError as e:
+            raise r.fail(key, str(e)) from e
+        brokers[name] = BrokerSetup(name, VenueId(venue), tolerances)
+        if "drop_copy" in raw:
+            dkey = _join(key, "drop_copy")
+            link = r.table(raw, key, "drop_copy")
+            session = _session(r, link, dkey, r.text(link, dkey, "sender_comp_id", f"{ours}-DC"),
+                               r.text(link, dkey, "target_comp_id", venue), True,
+                               frozenset({"8"}))  # fmt: skip
+            copies.append(DropCopyLink(
+                name, session, r.text(link, dkey, "host", "127.0.0.1"),
+                r.whole(link, dkey, "port", 0, 1, 65535), r.password(link, dkey, secrets_file),
+            ))  # fmt: skip
+    unknown = sorted(set(mappings) - set(brokers))
+    if unknown:
+        raise r.fail("recon.statements", f"broker {unknown[0]!r} is not one of recon.brokers")
+    return {
+        "brokers": brokers, "drop_copies": copies,
+        "read_statement": statement_reader(mappings) if mappings else None,
+    }  # fmt: skip
 
 
 def _session(r: _Reader, raw: dict[str, Any], key: str, ours: str, theirs: str,

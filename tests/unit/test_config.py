@@ -61,6 +61,27 @@ venue = "BRKR"
 port = 9881
 password = { secret = "brkr" }
 
+[[recon.brokers]]
+name = "SIMB"
+venue = "SIM"
+price_decimals = 4
+time_window = 10
+drop_copy = { port = 9882, target_comp_id = "SIMX", version = "4.2" }
+
+[[recon.statements]]
+broker = "SIMB"
+version = 1
+valid_from = 2026-01-01
+date_format = "%Y%m%d"
+[recon.statements.columns]
+trade_id = "TradeID"
+account = "Account"
+symbol = "Symbol"
+side = "Side"
+qty = "Quantity"
+price = "Price"
+trade_date = "TradeDate"
+
 [monitor]
 ack_timeout = 5
 status_requests = 2
@@ -103,6 +124,13 @@ def test_the_example_file_gives_instruments_clients_and_venues(tmp_path: Path) -
     assert node.policy.cancel_timeout == timedelta(seconds=10)
     assert node.policy.status_requests_before_stuck == 2
     assert node.policy.silence_window == timedelta(minutes=30)
+    broker = node.brokers["SIMB"]
+    assert (broker.venue, broker.tolerances.price_decimals) == ("SIM", 4)
+    assert broker.tolerances.time_window == timedelta(seconds=10)
+    (copy,) = node.drop_copies
+    assert (copy.broker, copy.port, copy.session.begin_string) == ("SIMB", 9882, "FIX.4.2")
+    assert (copy.session.sender_comp_id, copy.session.target_comp_id) == ("KEEL-DC", "SIMX")
+    assert node.read_statement is not None
 
 
 def test_a_password_never_shows_in_a_repr(tmp_path: Path) -> None:
@@ -135,6 +163,12 @@ def test_a_password_never_shows_in_a_repr(tmp_path: Path) -> None:
         (('collar = "0.05"', "collar = 0.05"), "risk[0].collar: write it as a string"),
         (("silence_window = 1800", "silence_window = 0"),
          "monitor.silence_window: must be a whole number from 1"),
+        (('name = "SIMB"\nvenue = "SIM"', 'name = "SIMB"\nvenue = "NOPE"'),
+         "recon.brokers[0].venue: 'NOPE' is not one of fix.venues"),
+        (('broker = "SIMB"', 'broker = "OTHER"'),
+         "recon.statements: broker 'OTHER' is not one of recon.brokers"),
+        (('qty = "Quantity"\n', ""), "recon.statements[0].columns: needs a column for qty"),
+        (("time_window = 10", "time_window = -1"), "recon.brokers[0].time_window: must be"),
     ],
 )  # fmt: skip
 def test_each_mistake_is_named_by_file_and_key(
@@ -176,3 +210,16 @@ def test_a_client_session_without_accounts_trades_its_users_accounts(tmp_path: P
     viewer = UserRow("alice", "viewer", ("FUND-C",), now)
     with pytest.raises(ConfigError, match="is a viewer, who may not trade"):
         resolve_client_users(config.node, [viewer], path)
+
+
+def test_the_documented_example_is_a_valid_configuration(tmp_path: Path) -> None:
+    import textwrap
+
+    import keel.config
+
+    doc = keel.config.__doc__ or ""
+    example = textwrap.dedent(doc.split("An example::", 1)[1])
+    config = load_config(write(tmp_path, example), {"KEEL_SIM_PASSWORD": "hunter2"})
+    assert config.node.brokers["SIM"].tolerances.price_decimals == 4
+    assert config.node.drop_copies[0].session.sender_comp_id == "KEEL-DC"
+    assert config.node.policy.silence_window == timedelta(hours=1)
