@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+import keel.config
 from keel.app.records import UserRow
 from keel.config import ConfigError, load_config, resolve_client_users
 
@@ -213,10 +215,6 @@ def test_a_client_session_without_accounts_trades_its_users_accounts(tmp_path: P
 
 
 def test_the_documented_example_is_a_valid_configuration(tmp_path: Path) -> None:
-    import textwrap
-
-    import keel.config
-
     doc = keel.config.__doc__ or ""
     example = textwrap.dedent(doc.split("An example::", 1)[1])
     config = load_config(write(tmp_path, example), {"KEEL_SIM_PASSWORD": "hunter2"})
