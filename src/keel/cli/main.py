@@ -14,7 +14,7 @@ from rich.console import Console
 
 import keel
 from keel.bootstrap import database_url, open_store
-from keel.cli import live_demo, log_commands, order_show, serve, venue_sim
+from keel.cli import live_demo, log_commands, order_show, recon, serve, venue_sim
 from keel.cli.demo import run_demo
 from keel.domain.errors import KeelError
 from keel.domain.state_machine.docs import lifecycle_markdown, mermaid
@@ -63,6 +63,7 @@ def _build_parser() -> argparse.ArgumentParser:
     show.add_argument("--db", help=DB_HELP)
     venue_sim.add_parser(commands)
     serve.add_parsers(commands)
+    recon.add_parser(commands)
     return parser
 
 
@@ -75,6 +76,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         return serve.run_users(args, console)
     if args.command == "audit":
         return serve.run_audit(args, console)
+    if args.command == "recon":
+        return recon.run_recon(args, console)
     if args.command == "demo":
         if args.serve:
             return live_demo.run_live_demo(console, port=args.http_port, flow=args.flow)

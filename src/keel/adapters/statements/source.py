@@ -29,9 +29,7 @@ def statement_reader(mappings: Mapping[str, BrokerMappings]) -> StatementReader:
             parsed.raise_for_errors()
         except StatementRejectedError as e:
             problems = [str(error) for error in e.errors]
-            raise ReconInputError(
-                f"{path}: {len(problems)} bad line(s); nothing was compared", problems
-            ) from e
+            raise ReconInputError(f"{path.name}: {len(problems)} bad line(s)", problems) from e
         except StatementError as e:
             raise ReconInputError(str(e)) from e
         return Statement(path.name, content, parsed.mapping.version, parsed.fills, parsed.lines)
