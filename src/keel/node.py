@@ -139,6 +139,7 @@ class Node:
         self.drop_copies: dict[str, DropCopyGateway] = {}
         self._drop_copy_initiators: list[FixInitiator] = []
         self.recon = Reconciler(self.sequencer, store, clock, config.brokers, config.read_statement)
+        self.recon.finished.append(self.metrics.recon_run)
         self.acceptor: FixAcceptor | None = None
 
     def _session(self, config: SessionConfig, password: Secret | None = None) -> Session:

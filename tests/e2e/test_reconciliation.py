@@ -149,6 +149,9 @@ def test_reconciliation_finds_exactly_the_injected_faults_and_a_booked_fill_clea
         assert csv.text.count("\n") == 3  # the header and two breaks
         runs = (await a.http.get("/v1/recon/runs", headers=a.viewer)).json()["runs"]
         assert [r["result"] for r in runs] == ["CLEAN", "BREAKS"]
+        metrics = a.node.metrics.text().decode()
+        assert 'keel_recon_runs_total{broker="SIM",result="BREAKS"} 1.0' in metrics
+        assert 'keel_recon_breaks_total{kind="MISSING_INTERNALLY",state="RAISED"} 1.0' in metrics
 
     run(scenario, tmp_path)
 

@@ -9,8 +9,9 @@ each venue session's state and the instructions no venue could take.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client import Counter as PromCounter
@@ -89,7 +90,21 @@ class NodeMetrics:
                                  buckets=BATCH_BUCKETS, registry=self.registry)  # fmt: skip
         self.closed = PromCounter("keel_orders_closed", "Orders closed, by final status",
                                   ["status"], registry=self.registry)  # fmt: skip
+        self.recon_runs = PromCounter(
+            "keel_recon_runs", "Reconciliation runs, by broker and result", ["broker", "result"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.recon_breaks = PromCounter(
+            "keel_recon_breaks", "Breaks reconciliation found, by kind and what became of them",
+            ["kind", "state"], registry=self.registry,
+        )  # fmt: skip
         self.registry.register(_Live(open_orders, open_exceptions, venues, unavailable))
+
+    def recon_run(self, run: Mapping[str, Any]) -> None:
+        """Count a finished reconciliation run and its breaks."""
+        self.recon_runs.labels(run["broker"], run["result"]).inc()
+        for found in run["breaks"]:
+            self.recon_breaks.labels(found["kind"], found["state"]).inc()
 
     def __call__(self, batch: Sequence[Committed]) -> None:
         now = self._now()

@@ -116,6 +116,8 @@ class Reconciler:
         self.brokers = dict(brokers)
         self._read_statement = read_statement
         self._runs = 0
+        self.finished: list[Callable[[dict[str, Any]], None]] = []
+        """Called with each run's report once it is kept (metrics)."""
 
     async def run(
         self,
@@ -165,7 +167,10 @@ class Reconciler:
             codec.to_json_text(summary), codec.to_json_text(breaks),
         )  # fmt: skip
         await asyncio.to_thread(self._store.save_recon_run, row)
-        return run_view(row)
+        report = run_view(row)
+        for listener in self.finished:
+            listener(report)
+        return report
 
     def run_report(self, run_id: str) -> dict[str, Any] | None:
         row = self._store.recon_run(run_id)
