@@ -9,29 +9,25 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
 from keel.adapters.clock import SystemClock
 from keel.adapters.fix.config import SessionConfig
-from keel.adapters.statements import mappings_from_config
-from keel.adapters.statements.source import statement_reader
 from keel.adapters.store.sqlite import SqliteStore
 from keel.adapters.venues.sim.drop_copy import drop_copy_session
 from keel.adapters.venues.sim.faults import FaultPlan
 from keel.adapters.venues.sim.fix_venue import RunningSimVenue, run_sim_venue, venue_session
-from keel.adapters.venues.sim.statement import SIM_STATEMENT_MAPPING
 from keel.api.app import create_app
 from keel.app.desk import OrderDesk
-from keel.app.recon import BrokerSetup
 from keel.app.users import Users
-from keel.domain.ids import InstrumentId, VenueId
+from keel.cli.live_demo import sim_reconciliation
+from keel.domain.ids import InstrumentId
 from keel.domain.instruments import Instrument
 from keel.domain.risk import Limits
 from keel.domain.state_machine import DEFAULT_POLICY, Policy
-from keel.node import VENUE_MESSAGES, DropCopyLink, Node, NodeConfig, VenueLink
+from keel.node import VENUE_MESSAGES, Node, NodeConfig, VenueLink
 
 ACME = Instrument(InstrumentId("ACME"), "ACME", Decimal("0.01"), Decimal(1), Decimal(1), 2)
 
@@ -79,7 +75,9 @@ async def api(
     node = Node(store, clock, NodeConfig(instruments={"ACME": ACME}, venues=[link],
                                          default_venue="SIM", timer_interval=0.2,
                                          limits=limits or {}, policy=policy,
-                                         monitor_interval=0.1, **_reconciling(venue)))  # fmt: skip
+                                         monitor_interval=0.1,
+                                         **sim_reconciliation(venue.port,
+                                                              reset_on_logon=False)))  # fmt: skip
     await node.start()
     users = Users(store)
     _, trader_key = users.add("alice", "trader", ["FUND-A"], clock.now())
@@ -101,17 +99,6 @@ async def api(
         await node.stop()
         await venue.stop("test over")
         store.close()
-
-
-def _reconciling(venue: RunningSimVenue) -> dict[str, Any]:
-    """Reconciliation with the simulated venue: its drop copy, its SIM-1 statements."""
-    session = SessionConfig("FIX.4.4", "KEEL-DC", "SIM", initiator=True,
-                            app_msg_types=frozenset({"8"}))  # fmt: skip
-    return {
-        "drop_copies": [DropCopyLink("SIM", session, "127.0.0.1", venue.port)],
-        "brokers": {"SIM": BrokerSetup("SIM", VenueId("SIM"))},
-        "read_statement": statement_reader(mappings_from_config([SIM_STATEMENT_MAPPING])),
-    }
 
 
 ORDER = {"account": "FUND-A", "symbol": "ACME", "side": "BUY", "qty": "100",

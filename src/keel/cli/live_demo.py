@@ -16,6 +16,7 @@ import signal
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -23,17 +24,23 @@ from rich.console import Console
 
 from keel.adapters.clock import SystemClock
 from keel.adapters.fix.config import SessionConfig
+from keel.adapters.statements import mappings_from_config
+from keel.adapters.statements.source import statement_reader
 from keel.adapters.store.sqlite import SqliteStore
+from keel.adapters.venues.sim.drop_copy import drop_copy_session
 from keel.adapters.venues.sim.fix_venue import RunningSimVenue, run_sim_venue, venue_session
 from keel.adapters.venues.sim.market import DEFAULT_LISTINGS
+from keel.adapters.venues.sim.statement import SIM_STATEMENT_MAPPING
 from keel.api.app import create_app
 from keel.app.desk import DeskError, OrderDesk
 from keel.app.intake import OrderRequest
+from keel.app.recon import BrokerSetup
 from keel.app.users import User, Users
 from keel.cli.serve import KeelServer, check_port_free
 from keel.cli.venue_sim import run_id
 from keel.domain.enums import OrdType, Side, TimeInForce
-from keel.node import VENUE_MESSAGES, Node, NodeConfig, VenueLink
+from keel.domain.ids import VenueId
+from keel.node import VENUE_MESSAGES, DropCopyLink, Node, NodeConfig, VenueLink
 
 DEMO_DB = Path("var") / "demo.db"
 ACCOUNTS = ["FUND-A", "FUND-B"]
@@ -54,11 +61,26 @@ class DemoStack:
     key: str
 
 
+def sim_reconciliation(port: int, *, reset_on_logon: bool = True) -> dict[str, Any]:
+    """The node's settings to reconcile with the simulated venue on ``port``: its drop-copy
+    session and its SIM-1 statements (``NodeConfig(**sim_reconciliation(port))``)."""
+    session = SessionConfig(
+        "FIX.4.4", "KEEL-DC", "SIM", initiator=True, app_msg_types=frozenset({"8"}),
+        reset_on_logon=reset_on_logon,
+    )  # fmt: skip
+    return {
+        "drop_copies": [DropCopyLink("SIM", session, "127.0.0.1", port)],
+        "brokers": {"SIM": BrokerSetup("SIM", VenueId("SIM"))},
+        "read_statement": statement_reader(mappings_from_config([SIM_STATEMENT_MAPPING])),
+    }
+
+
 async def start_demo(db: Path, *, tick_interval: float | None = 0.5) -> DemoStack:
     """Start the simulated venue and a node routing to it; make a demo user and key."""
     venue = await run_sim_venue(
-        sessions=[venue_session()], seed=7, tick_interval=tick_interval, run=run_id()
-    )
+        sessions=[venue_session()], seed=7, tick_interval=tick_interval, run=run_id(),
+        drop_copy=[drop_copy_session()],
+    )  # fmt: skip
     store = SqliteStore(db)
     store.migrate()
     clock = SystemClock()
@@ -70,7 +92,8 @@ async def start_demo(db: Path, *, tick_interval: float | None = 0.5) -> DemoStac
     )  # fmt: skip
     instruments = {listing.instrument.symbol: listing.instrument for listing in DEFAULT_LISTINGS}
     node = Node(store, clock, NodeConfig(instruments=instruments, venues=[link],
-                                         default_venue="SIM", timer_interval=0.5))  # fmt: skip
+                                         default_venue="SIM", timer_interval=0.5,
+                                         **sim_reconciliation(venue.port)))  # fmt: skip
     await node.start()
     users = Users(store)
     user, key = users.add("demo", "admin", ACCOUNTS, clock.now())
@@ -78,7 +101,7 @@ async def start_demo(db: Path, *, tick_interval: float | None = 0.5) -> DemoStac
         OrderDesk(node.sequencer, store, node.intake, clock, node.halts), users, feed=node.feed,
         ready=lambda: all(v.connection is not None for v in node.venues.values()),
         metrics=node.metrics.text, audit_log=store.record_audit, audit_clock=clock.now,
-        venues=node.venue_status,
+        venues=node.venue_status, recon=node.recon,
     )  # fmt: skip
     while any(v.connection is None for v in node.venues.values()):
         await asyncio.sleep(0.02)
