@@ -126,6 +126,17 @@ def test_an_operator_trades_and_reads_a_timeline_in_the_browser(tmp_path: Path) 
                 )
                 await expect(page.locator("#timeline")).to_contain_text("ExceptionResolved")
                 await page.screenshot(path=str(tmp_path / "order.png"), full_page=True)
+                # the venue's statement, reconciled from the UI: the fill the venue never
+                # made (the late fill above came from nowhere) is a break at the broker
+                statement = stack.venue.write_statement(tmp_path / "sim-statement.csv")
+                recon = page.locator("#recon-form")
+                await recon.locator("[name=statement]").set_input_files(str(statement))
+                await recon.locator("button").click()
+                await expect(page.locator("#recon-result")).to_contain_text("BREAKS")
+                await expect(page.locator("#recon-runs tr")).to_have_count(1)
+                await expect(page.locator("#recon-breaks")).to_contain_text("MISSING_AT_BROKER")
+                await expect(page.locator("#recon-breaks")).to_contain_text("LATE-1")
+                await page.screenshot(path=str(tmp_path / "reconciliation.png"), full_page=True)
                 await browser.close()
         finally:
             server.should_exit = True

@@ -202,7 +202,7 @@ $("close-order").addEventListener("click", () => { $("order").hidden = true; $("
 
 // -- what else an operator watches: venue sessions, halts, open exceptions --
 async function watch() {
-  await Promise.all([loadVenues(), loadHalts(), loadExceptions(), loadPositions()]);
+  await Promise.all([loadVenues(), loadHalts(), loadExceptions(), loadPositions(), loadRuns()]);
   setTimeout(watch, 3000);
 }
 
@@ -300,6 +300,73 @@ async function step(x, action, body) {
     $("exception-result").textContent = `${x.exception_id}: ${reasons || error.message}`;
   }
 }
+
+// -- reconciliation: start a run with a statement file, read runs and their breaks --
+async function loadRuns() {
+  try {
+    const { runs } = await api("/v1/recon/runs?limit=20");
+    $("recon-runs").replaceChildren(...runs.map((r) => {
+      const tr = document.createElement("tr");
+      const count = Object.values(r.summary.breaks_by_kind).reduce((a, b) => a + b, 0);
+      const result = cell(r.result, `result-${r.result}`);
+      const report = document.createElement("td");
+      for (const kind of ["html", "csv"]) {
+        const link = Object.assign(document.createElement("a"), { textContent: kind.toUpperCase(), href: "#" });
+        link.addEventListener("click", (e) => { e.preventDefault(); e.stopPropagation(); download(r.run_id, kind); });
+        report.append(link, " ");
+      }
+      tr.append(cell(r.run_id), cell(r.broker), result, cell(String(count), "num"), cell(r.actor),
+        cell((r.finished_at || "").replace("T", " ").slice(0, 19)), report);
+      tr.addEventListener("click", () => showRun(r.run_id));
+      return tr;
+    }));
+  } catch (error) { /* shown again on the next tick */ }
+}
+
+async function showRun(runId) {
+  try {
+    const run = await api(`/v1/recon/runs/${encodeURIComponent(runId)}`);
+    $("recon-run").hidden = false;
+    $("recon-run-id").textContent = `${run.run_id} (${run.result})`;
+    $("recon-breaks").replaceChildren(...run.breaks.map((b) => {
+      const tr = document.createElement("tr");
+      tr.append(cell(b.kind), cell(b.state), cell(b.order_id), cell(b.exception_id), cell(b.explanation),
+        cell(b.evidence.map((e) => `${e.kind} ${e.ref}`).join("; ")));
+      if (b.order_id) tr.addEventListener("click", () => showOrder(b.order_id));
+      return tr;
+    }));
+  } catch (error) { $("recon-result").textContent = `Cannot show ${runId}: ${error.message}`; }
+}
+
+async function download(runId, kind) {
+  const response = await fetch(`/v1/recon/runs/${encodeURIComponent(runId)}/report.${kind}`, { headers: { "Authorization": `Bearer ${state.key}` } });
+  const url = URL.createObjectURL(await response.blob());
+  Object.assign(document.createElement("a"), { href: url, download: `${runId}.${kind}` }).click();
+  URL.revokeObjectURL(url);
+}
+
+$("recon-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const form = new FormData(e.target);
+  const file = form.get("statement");
+  const query = new URLSearchParams({ broker: form.get("broker") });
+  if (form.get("trade_date")) query.set("trade_date", form.get("trade_date"));
+  const hasFile = file && file.size > 0;
+  if (hasFile) query.set("file_name", file.name);
+  $("recon-result").textContent = "Reconciling...";
+  try {
+    const run = await api(`/v1/recon/runs?${query}`, {
+      method: "POST", headers: { "Content-Type": "text/csv" }, body: hasFile ? await file.arrayBuffer() : undefined,
+    });
+    const count = run.breaks.length;
+    $("recon-result").textContent = `Run ${run.run_id}: ${run.result}, ${count} break(s).`;
+    await loadRuns();
+    showRun(run.run_id);
+  } catch (error) {
+    const reasons = (error.body && error.body.errors || []).map((x) => x.reason).join("; ");
+    $("recon-result").textContent = `Refused: ${error.message}${reasons ? ` (${reasons})` : ""}`;
+  }
+});
 
 async function loadPositions() {
   try {
