@@ -1,0 +1,143 @@
+"""Reconciliation runs in the application: what a run records, raises and reports, with a
+memory store, the real sequencer and a statement reader that returns prepared lines."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from keel.adapters.clock import ManualClock
+from keel.adapters.store.memory import MemoryStore
+from keel.app.recon import BrokerSetup, Reconciler, ReconInputError, Statement
+from keel.app.sequencer import Sequencer
+from keel.domain.enums import Side
+from keel.domain.ids import (
+    AccountId,
+    ClOrdId,
+    ExecId,
+    InstrumentId,
+    OrderId,
+    VenueId,
+    VenueOrderId,
+)
+from keel.domain.inputs import Fill, Input, NewOrderAccepted, SentToVenue, VenueAck
+from keel.domain.recon import BrokerFill, BrokerSource
+from support.builders import T0, spec
+
+DAY = T0.date()
+SIM = VenueId("SIM")
+
+
+def _stamp(order_id: str) -> dict[str, Any]:
+    return {"order_id": OrderId(order_id), "ingest_time": T0, "event_time": T0}
+
+
+def _filled_order(order_id: str, exec_id: str) -> list[Input]:
+    """An order of 300 ACME, sent, acknowledged, and filled 100 @ 10.00 by ``exec_id``."""
+    cl = ClOrdId(f"{order_id}.1")
+    return [
+        NewOrderAccepted(**_stamp(order_id), spec=spec(300), cl_ord_id=cl, actor="alice"),
+        SentToVenue(**_stamp(order_id), cl_ord_id=cl),
+        VenueAck(**_stamp(order_id), exec_id=ExecId(f"{order_id}-A"), cl_ord_id=cl,
+                 venue_order_id=VenueOrderId(f"V-{order_id}")),
+        Fill(**_stamp(order_id), exec_id=ExecId(exec_id), cl_ord_id=cl, last_qty=Decimal(100),
+             last_px=Decimal("10.00"), cum_qty=Decimal(100), leaves_qty=Decimal(200),
+             trade_date=DAY),
+    ]  # fmt: skip
+
+
+def _line(n: int, exec_id: str, cl_ord_id: str, qty: str = "100") -> BrokerFill:
+    return BrokerFill(
+        BrokerSource.STATEMENT, f"stmt.csv:{n}", ExecId(exec_id), SIM, None,
+        ClOrdId(cl_ord_id), AccountId("FUND-A"), InstrumentId("ACME"), Side.BUY,
+        Decimal(qty), Decimal("10.00"), DAY,
+    )  # fmt: skip
+
+
+def _reading(*lines: BrokerFill) -> Any:
+    def read(broker: str, path: Path, trade_date: date | None) -> Statement:
+        return Statement(path.name, b"the file's bytes", 1, lines, len(lines))
+
+    return read
+
+
+def _runs(*lines: BrokerFill, runs: int = 1) -> tuple[list[dict[str, Any]], MemoryStore]:
+    store = MemoryStore()
+    store.migrate()
+
+    async def main() -> list[dict[str, Any]]:
+        clock = ManualClock(T0, timedelta(milliseconds=1))
+        sequencer = Sequencer(store, clock, tune_collector=False)
+        await sequencer.start()
+        try:
+            for inp in _filled_order("O1", "E1"):
+                await sequencer.submit(inp, source="test")
+            recon = Reconciler(sequencer, store, clock, {"SIM": BrokerSetup("SIM", SIM)},
+                               _reading(*lines))  # fmt: skip
+            return [await recon.run("SIM", statement=Path("stmt.csv")) for _ in range(runs)]
+        finally:
+            await sequencer.stop()
+
+    return asyncio.run(main()), store
+
+
+def test_a_statement_that_agrees_is_a_clean_run_and_is_kept_as_an_input() -> None:
+    [run], store = _runs(_line(2, "E1", "O1.1"))
+
+    assert run["result"] == "CLEAN"
+    assert run["breaks"] == []
+    assert run["summary"]["matched_by_exec_id"] == 1
+    [kept] = store.inputs_from("STATEMENT", "statement:SIM")
+    assert kept.raw == b"the file's bytes"
+    assert run["summary"]["inputs"]["statement"]["input_seq"] == kept.input_seq
+
+
+def test_a_fill_the_broker_has_on_a_keel_order_is_raised_on_that_order_once() -> None:
+    (first, second), store = _runs(_line(2, "E1", "O1.1"), _line(3, "E2", "O1.1", "50"), runs=2)
+
+    [found] = first["breaks"]  # the position difference is what this fill adds up to
+    assert (found["kind"], found["state"], found["order_id"]) == (
+        "MISSING_INTERNALLY", "RAISED", "O1",
+    )  # fmt: skip
+    assert [(b["kind"], b["state"]) for b in second["breaks"]] == [
+        ("MISSING_INTERNALLY", "STILL_OPEN")
+    ]
+    assert [x.kind for x in store.exceptions_for_order("O1")] == ["MISSING_INTERNALLY"]
+    assert len(store.inputs_from("STATEMENT", "statement:SIM")) == 2  # the same file twice
+    assert (
+        second["summary"]["inputs"]["statement"]["input_seq"]
+        == (first["summary"]["inputs"]["statement"]["input_seq"])
+    )
+
+
+def test_a_fill_for_an_order_keel_never_had_is_listed_without_an_order() -> None:
+    [run], store = _runs(_line(2, "E1", "O1.1"), _line(3, "E9", "NOBODY.1"))
+
+    assert run["result"] == "BREAKS"
+    states = {(b["kind"], b["state"]) for b in run["breaks"]}
+    assert ("MISSING_INTERNALLY", "NO_ORDER") in states
+    assert [x.kind for x in store.exceptions_for_order("O1")] == []
+
+
+def test_an_unknown_broker_is_refused_before_anything_is_recorded() -> None:
+    store = MemoryStore()
+    store.migrate()
+
+    async def main() -> None:
+        clock = ManualClock(T0, timedelta(milliseconds=1))
+        sequencer = Sequencer(store, clock, tune_collector=False)
+        await sequencer.start()
+        try:
+            recon = Reconciler(sequencer, store, clock, {}, _reading())
+            with pytest.raises(ReconInputError, match="unknown broker 'SIM'"):
+                await recon.run("SIM", statement=Path("stmt.csv"))
+        finally:
+            await sequencer.stop()
+
+    asyncio.run(main())
+    assert store.read_inputs() == []
