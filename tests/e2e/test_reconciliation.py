@@ -101,6 +101,7 @@ def test_reconciliation_finds_exactly_the_injected_faults_and_a_booked_fill_clea
         first = await _reconcile(a, olga, statement)
 
         assert first["result"] == "BREAKS"
+        assert first["summary"]["orders_compared"] >= 2  # the drop copy's view of the orders
         found = {(b["kind"], b["order_id"], b["state"]) for b in first["breaks"]}
         assert found == {
             ("MISSING_INTERNALLY", orders["dropped"], "RAISED"),

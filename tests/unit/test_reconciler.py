@@ -15,7 +15,7 @@ from keel.adapters.clock import ManualClock
 from keel.adapters.store.memory import MemoryStore
 from keel.app.recon import BrokerSetup, Reconciler, ReconInputError, Statement
 from keel.app.sequencer import Sequencer
-from keel.domain.enums import Side
+from keel.domain.enums import OrderStatus, Side
 from keel.domain.ids import (
     AccountId,
     ClOrdId,
@@ -25,7 +25,14 @@ from keel.domain.ids import (
     VenueId,
     VenueOrderId,
 )
-from keel.domain.inputs import Fill, Input, NewOrderAccepted, SentToVenue, VenueAck
+from keel.domain.inputs import (
+    DropCopyReport,
+    Fill,
+    Input,
+    NewOrderAccepted,
+    SentToVenue,
+    VenueAck,
+)
 from keel.domain.recon import BrokerFill, BrokerSource
 from support.builders import T0, spec
 
@@ -66,7 +73,20 @@ def _reading(*lines: BrokerFill) -> Any:
     return read
 
 
-def _runs(*lines: BrokerFill, runs: int = 1) -> tuple[list[dict[str, Any]], MemoryStore]:
+def _copy(exec_id: str, exec_type: str, status: OrderStatus, qty: int = 0) -> DropCopyReport:
+    """The broker's drop copy of a report on order O1 (300 ACME, 100 filled by E1)."""
+    return DropCopyReport(
+        **_stamp(""), broker="SIM", exec_id=ExecId(exec_id), exec_type=exec_type,
+        cl_ord_id=ClOrdId("O1.1"), venue_order_id=VenueOrderId("V-O1"), account="FUND-A",
+        symbol="ACME", side="BUY", last_qty=Decimal(qty) if qty else None,
+        last_px=Decimal("10.00") if qty else None, trade_date=DAY, ord_status=status,
+        order_qty=Decimal(300), cum_qty=Decimal(100), leaves_qty=Decimal(200),
+    )  # fmt: skip
+
+
+def _runs(
+    *lines: BrokerFill, runs: int = 1, copies: tuple[DropCopyReport, ...] = ()
+) -> tuple[list[dict[str, Any]], MemoryStore]:
     store = MemoryStore()
     store.migrate()
 
@@ -77,6 +97,8 @@ def _runs(*lines: BrokerFill, runs: int = 1) -> tuple[list[dict[str, Any]], Memo
         try:
             for inp in _filled_order("O1", "E1"):
                 await sequencer.submit(inp, source="test")
+            for copy in copies:
+                await sequencer.submit(copy, source="dropcopy:SIM")
             recon = Reconciler(sequencer, store, clock, {"SIM": BrokerSetup("SIM", SIM)},
                                _reading(*lines))  # fmt: skip
             return [await recon.run("SIM", statement=Path("stmt.csv")) for _ in range(runs)]
@@ -122,6 +144,21 @@ def test_a_fill_for_an_order_keel_never_had_is_listed_without_an_order() -> None
     states = {(b["kind"], b["state"]) for b in run["breaks"]}
     assert ("MISSING_INTERNALLY", "NO_ORDER") in states
     assert [x.kind for x in store.exceptions_for_order("O1")] == []
+
+
+def test_the_drop_copys_view_of_an_order_is_compared_with_keels() -> None:
+    agreeing = _copy("E1", "F", OrderStatus.PARTIALLY_FILLED, 100)
+    canceled = _copy("E1-X", "4", OrderStatus.CANCELED)
+
+    [quiet], _ = _runs(_line(2, "E1", "O1.1"), copies=(agreeing,))
+    [run], store = _runs(_line(2, "E1", "O1.1"), copies=(agreeing, canceled))
+
+    assert quiet["result"] == "CLEAN"
+    assert quiet["summary"]["orders_compared"] == 1
+    [found] = run["breaks"]
+    assert (found["kind"], found["level"], found["order_id"]) == ("STATUS_MISMATCH", "ORDER", "O1")
+    assert "Keel has it PARTIALLY_FILLED, the venue reports it CANCELED" in found["explanation"]
+    assert [x.kind for x in store.exceptions_for_order("O1")] == ["STATUS_MISMATCH"]
 
 
 def test_an_unknown_broker_is_refused_before_anything_is_recorded() -> None:

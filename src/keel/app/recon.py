@@ -24,7 +24,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,8 @@ from keel.app.errors import AppError
 from keel.app.ports import Clock, EventStore
 from keel.app.records import ReconRunRow
 from keel.app.sequencer import Sequencer
-from keel.domain.enums import ExceptionKind, ExceptionStatus, Outcome, Side
+from keel.domain.amounts import ZERO
+from keel.domain.enums import ExceptionKind, ExceptionStatus, OrderStatus, Outcome, Side
 from keel.domain.ids import (
     AccountId,
     ClOrdId,
@@ -53,7 +54,9 @@ from keel.domain.recon import (
     BrokerFill,
     BrokerSource,
     KeelFill,
+    KeelOrder,
     Tolerances,
+    VenueOrder,
     reconcile,
 )
 
@@ -145,19 +148,27 @@ class Reconciler:
                 "mapping_version": parsed.mapping_version,
             }  # fmt: skip
         copies = await asyncio.to_thread(self._drop_copies, setup)
-        broker_fills += copies
-        inputs["drop_copy_fills"] = len(copies)
+        broker_fills += copies.fills
+        inputs["drop_copy_fills"] = len(copies.fills)
+        inputs["drop_copy_orders"] = len(copies.orders)
         if trade_date is not None:
             broker_fills = [f for f in broker_fills if f.trade_date == trade_date]
         keel_fills = await asyncio.to_thread(self._keel_fills, setup, trade_date)
-        found = await asyncio.to_thread(reconcile, keel_fills, broker_fills, setup.tolerances)
-        breaks = [await self._file(b, run_id, actor) for b in _without_echoes(found.breaks)]
+        keel_orders = await asyncio.to_thread(self._keel_orders, setup) if copies.orders else []
+        found = await asyncio.to_thread(
+            reconcile, keel_fills, broker_fills, setup.tolerances,
+            keel_orders=keel_orders, venue_orders=copies.orders, as_of=copies.as_of,
+        )  # fmt: skip
+        located = [(b, b.order_id or self._order_of(b)) for b in found.breaks]
+        breaks = [await self._file(b, order_id, run_id, actor)
+                  for b, order_id in _without_echoes(located)]  # fmt: skip
         unexplained = [b for b in breaks if b["state"] != "RESOLVED_BEFORE"]
         fills = found.fills
         summary = {
             "inputs": inputs, "keel_fills": len(keel_fills), "broker_fills": len(broker_fills),
             "matched_by_exec_id": fills.matched_by_exec_id,
             "matched_by_fallback": fills.matched_by_fallback,
+            "orders_compared": len(found.orders.pairs) if found.orders else 0,
             "breaks_by_kind": dict(Counter(b["kind"] for b in breaks)),
             "breaks_by_state": dict(Counter(b["state"] for b in breaks)),
         }  # fmt: skip
@@ -200,16 +211,24 @@ class Reconciler:
         )  # fmt: skip
         return parsed, result.duplicate_of or result.input_seq
 
-    def _drop_copies(self, setup: BrokerSetup) -> list[BrokerFill]:
-        """The fills among the drop-copy reports recorded from the broker's session."""
-        found: list[BrokerFill] = []
+    def _drop_copies(self, setup: BrokerSetup) -> _DropCopy:
+        """What the drop-copy reports recorded from the broker's session say: the fills,
+        and each order as its latest report left it (the broker's view of its orders)."""
+        fills: list[BrokerFill] = []
+        orders: dict[str, VenueOrder] = {}
+        as_of = None
         for record in self._store.inputs_from("DROP_COPY", setup.drop_copy_source):
             report = codec.decode_input("DropCopyReport", record.payload)
             assert isinstance(report, DropCopyReport)
-            fill = _as_fill(report, setup.venue, f"input {record.input_seq}")
+            ref = f"input {record.input_seq}"
+            fill = _as_fill(report, setup.venue, ref)
             if fill is not None:
-                found.append(fill)
-        return found
+                fills.append(fill)
+            order = _as_order(report, setup.venue, ref)
+            if order is not None:
+                orders[order.venue_order_id or order.cl_ord_id or ref] = order
+            as_of = record.processed_time
+        return _DropCopy(fills, list(orders.values()), as_of)
 
     # -- Keel's side ----------------------------------------------------------------------
     def _keel_fills(self, setup: BrokerSetup, trade_date: date | None) -> list[KeelFill]:
@@ -235,11 +254,29 @@ class Reconciler:
             ))  # fmt: skip
         return fills
 
+    def _keel_orders(self, setup: BrokerSetup) -> list[KeelOrder]:
+        lineage: dict[str, list[ClOrdId]] = {}
+        for link in self._store.read_table("order_links"):
+            if link["kind"] == "CL_ORD_ID":
+                lineage.setdefault(link["order_id"], []).append(ClOrdId(link["ref"]))
+        return [
+            KeelOrder(
+                OrderId(row["order_id"]), setup.venue, ClOrdId(row["cl_ord_id"]),
+                _venue_order_id(row["venue_order_id"]), AccountId(row["account"]),
+                InstrumentId(row["instrument"]), Side(row["side"]), row["qty"], row["cum_qty"],
+                OrderStatus(row["status"]), row["updated_at"],
+                tuple(lineage.get(row["order_id"], ())),
+            )
+            for row in self._store.read_table("orders")
+            if row["venue"] == setup.venue
+        ]  # fmt: skip
+
     # -- the breaks -----------------------------------------------------------------------
-    async def _file(self, found: Break, run_id: str, actor: str) -> dict[str, Any]:
+    async def _file(
+        self, found: Break, order_id: OrderId | None, run_id: str, actor: str
+    ) -> dict[str, Any]:
         """Raise the break on its order (or say why not) and return it as reported."""
         view = _break_view(found)
-        order_id = found.order_id or self._order_of(found)
         if order_id is None:
             view["state"] = "NO_ORDER"  # listed in the run; no order's queue to join
             return view
@@ -301,26 +338,62 @@ def _as_fill(report: DropCopyReport, venue: VenueId, ref: str) -> BrokerFill | N
     )  # fmt: skip
 
 
+def _as_order(report: DropCopyReport, venue: VenueId, ref: str) -> VenueOrder | None:
+    """The broker's view of an order after a drop-copy report that says its status."""
+    status = report.ord_status
+    if status is None or report.cum_qty is None:
+        return None
+    try:
+        side = Side(report.side)
+    except ValueError:
+        return None
+    qty = report.order_qty
+    if qty is None:
+        qty = report.cum_qty + (report.leaves_qty or ZERO)
+    return VenueOrder(
+        BrokerSource.DROP_COPY, ref, venue, report.venue_order_id, report.cl_ord_id,
+        InstrumentId(report.symbol), side, qty, report.cum_qty, status,
+        AccountId(report.account) if report.account else None,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _DropCopy:
+    fills: list[BrokerFill]
+    orders: list[VenueOrder]
+    as_of: datetime | None
+    """When the latest report was recorded: the moment the broker's view stands for."""
+
+
 def _venue_order_id(value: object) -> VenueOrderId | None:
     return VenueOrderId(str(value)) if value else None
 
 
-def _without_echoes(breaks: Sequence[Break]) -> list[Break]:
+Located = tuple[Break, OrderId | None]
+"""A break and the Keel order it involves, if any."""
+
+
+def _without_echoes(breaks: Sequence[Located]) -> list[Located]:
     """Drop a position break where fill-level breaks were found on the same account, day
-    and symbol: it is what they add up to, and is worked through them."""
+    and symbol, and an order-level break on an order with fill-level breaks: each is what
+    those fill breaks add up to, and is worked through them."""
+    fills = [(b, order_id) for b, order_id in breaks if b.level is BreakLevel.FILL]
+    orders = {order_id for _, order_id in fills if order_id}
     touched = {
         (dict(b.keel).get("account") or dict(b.broker).get("account"),
          dict(b.keel).get("trade date") or dict(b.broker).get("trade date"),
          dict(b.keel).get("symbol") or dict(b.broker).get("symbol"))
-        for b in breaks if b.level is BreakLevel.FILL
+        for b, _ in fills
     }  # fmt: skip
     kept = []
-    for found in breaks:
+    for found, order_id in breaks:
+        if found.level is BreakLevel.ORDER and order_id in orders:
+            continue
         if found.level is BreakLevel.POSITION:
             _, _, account, day, symbol = found.break_key.split("/", 4)
             if (account, day, symbol) in touched:
                 continue
-        kept.append(found)
+        kept.append((found, order_id))
     return kept
 
 

@@ -317,8 +317,9 @@ class DropCopyReport(BaseInput):
     last_px: Decimal | None = None
     transact_time: datetime | None = None
     trade_date: date | None = None
-    ord_status: str = ""
-    """OrdStatus(39) as sent: the broker's view of the order after this report."""
+    ord_status: OrderStatus | None = None
+    """The broker's status of the order after this report (from OrdStatus(39))."""
+    order_qty: Decimal | None = None
     cum_qty: Decimal | None = None
     leaves_qty: Decimal | None = None
 

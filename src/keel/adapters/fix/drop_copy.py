@@ -16,7 +16,7 @@ import logging
 from decimal import Decimal, InvalidOperation
 
 from keel.adapters.fix import tags as t
-from keel.adapters.fix.codes import SIDES
+from keel.adapters.fix.codes import ORD_STATUS_CODES, SIDES
 from keel.adapters.fix.errors import FixError
 from keel.adapters.fix.message import FixMessage
 from keel.adapters.fix.transport import FixConnection
@@ -24,11 +24,16 @@ from keel.adapters.fix.venue_gateway import Resolver, position_of
 from keel.app.dispatch import Submitter
 from keel.app.errors import SequencerStoppedError
 from keel.app.ports import Clock
+from keel.domain.enums import OrderStatus
 from keel.domain.ids import ClOrdId, ExecId, OrderId, VenueOrderId
 from keel.domain.inputs import DropCopyReport
 
 log = logging.getLogger(__name__)
 
+ORD_STATUSES = {
+    code: status for status, code in ORD_STATUS_CODES.items() if status is not OrderStatus.SENT
+}
+"""OrdStatus(39) code -> order status (Pending New is Keel's PENDING_NEW)."""
 UNSUPPORTED_MESSAGE_TYPE = 3
 """BusinessRejectReason(380): unsupported message type."""
 REQUIRED_FIELD_MISSING = 5
@@ -86,8 +91,9 @@ class DropCopyGateway:
             side=_side(message.get_str(t.SIDE)), last_qty=_number(message, t.LAST_QTY),
             last_px=_number(message, t.LAST_PX), transact_time=transact,
             trade_date=message.get_date(t.TRADE_DATE),
-            ord_status=message.get_str(t.ORD_STATUS) or "",
-            cum_qty=_number(message, t.CUM_QTY), leaves_qty=_number(message, t.LEAVES_QTY),
+            ord_status=ORD_STATUSES.get(message.get_str(t.ORD_STATUS) or ""),
+            order_qty=_number(message, t.ORDER_QTY), cum_qty=_number(message, t.CUM_QTY),
+            leaves_qty=_number(message, t.LEAVES_QTY),
         )  # fmt: skip
         position = position_of(connection, message)
         key = None if position is None else f"{position[0]}:{position[1]}:{position[2]}"
