@@ -184,3 +184,45 @@ def test_exceptions_outside_the_users_accounts_or_unknown_are_404(tmp_path: Path
         assert seen.json()["evidence"]["missing qty"] == "20"
 
     run(scenario, tmp_path)
+
+
+def test_a_report_for_an_order_keel_never_had_is_a_case_operations_work(tmp_path: Path) -> None:
+    async def scenario(a: Api) -> None:
+        now = SystemClock().now()
+        await a.node.sequencer.submit(
+            Fill(
+                order_id=OrderId("UNKNOWN:SIM:THEIRS.1"), ingest_time=now, event_time=now,
+                exec_id=ExecId("SIM-STRAY-1"), last_qty=Decimal(10), last_px=Decimal("50.00"),
+                cum_qty=Decimal(10), leaves_qty=Decimal(0),
+            ),
+            source="fix:SIM",
+        )  # fmt: skip
+        olga = _ops(a, "olga")
+
+        seen = (await a.http.get("/v1/exceptions?status=OPEN", headers=olga)).json()
+        hidden = (await a.http.get("/v1/exceptions", headers=a.trader)).json()
+
+        [case] = seen["exceptions"]
+        assert (case["kind"], case["order_id"]) == ("UNKNOWN_ORDER", None)
+        assert hidden["exceptions"] == []
+        xid = case["exception_id"]
+        booking = await a.http.post(
+            f"/v1/exceptions/{xid}/resolve",
+            json={"kind": "BOOKED_MISSING_FILL", "comment": "ours?", "exec_id": "SIM-STRAY-1",
+                  "qty": "10", "price": "50.00"},
+            headers=olga,
+        )  # fmt: skip
+        assert booking.status_code == 409
+        assert "no Keel order" in booking.json()["detail"]
+        resolved = await a.http.post(
+            f"/v1/exceptions/{xid}/resolve",
+            json={"kind": "EXPLAINED", "comment": "another desk's order on a shared session"},
+            headers=olga,
+        )
+        assert resolved.status_code == 200
+        assert (resolved.json()["status"], resolved.json()["resolved_by"]) == (
+            "RESOLVED", "user:olga",
+        )  # fmt: skip
+        assert (await a.http.get(f"/v1/exceptions/{xid}", headers=a.trader)).status_code == 404
+
+    run(scenario, tmp_path)

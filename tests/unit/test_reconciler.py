@@ -137,12 +137,18 @@ def test_a_fill_the_broker_has_on_a_keel_order_is_raised_on_that_order_once() ->
     )
 
 
-def test_a_fill_for_an_order_keel_never_had_is_listed_without_an_order() -> None:
-    [run], store = _runs(_line(2, "E1", "O1.1"), _line(3, "E9", "NOBODY.1"))
+def test_a_fill_for_an_order_keel_never_had_becomes_a_case_of_its_own_once() -> None:
+    (run, again), store = _runs(_line(2, "E1", "O1.1"), _line(3, "E9", "NOBODY.1"), runs=2)
 
     assert run["result"] == "BREAKS"
-    states = {(b["kind"], b["state"]) for b in run["breaks"]}
-    assert ("MISSING_INTERNALLY", "NO_ORDER") in states
+    [found] = run["breaks"]
+    assert (found["kind"], found["state"], found["order_id"]) == (
+        "MISSING_INTERNALLY", "RAISED", None,
+    )  # fmt: skip
+    case = store.find_exception(found["exception_id"])
+    assert case is not None
+    assert (case.kind, case.order_id, case.status) == ("MISSING_INTERNALLY", None, "OPEN")
+    assert [b["state"] for b in again["breaks"]] == ["STILL_OPEN"]
     assert [x.kind for x in store.exceptions_for_order("O1")] == []
 
 

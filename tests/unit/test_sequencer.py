@@ -7,6 +7,7 @@ import threading
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -19,12 +20,19 @@ from keel.app.projector import PROJECTION_VERSION
 from keel.app.queries import order_history
 from keel.app.records import CommitBatch
 from keel.app.sequencer import Result, Sequencer
-from keel.domain.enums import ExceptionKind, OrderStatus, Outcome
+from keel.domain.enums import (
+    ExceptionKind,
+    OrderStatus,
+    Outcome,
+    ResolutionKind,
+    WorkflowAction,
+)
 from keel.domain.ids import ClientOrderId, ClOrdId, ExecId, OrderId, VenueOrderId
 from keel.domain.inputs import (
     CancelAck,
     CancelRequest,
     DropCopyReport,
+    ExceptionWork,
     Fill,
     Input,
     NewOrderAccepted,
@@ -384,3 +392,52 @@ def test_a_bug_while_preparing_a_batch_fails_its_inputs_instead_of_hanging() -> 
 
     asyncio.run(scenario())
     assert store.head().last_input_seq == 0
+
+
+def test_a_report_for_an_unknown_order_opens_a_case_in_the_queue_that_is_worked() -> None:
+    store = MemoryStore()
+    store.migrate()
+    stray = fill("NOBODY", "F1", 100, 100)
+
+    async def main() -> list[Result]:
+        seq = Sequencer(store, clock(), tune_collector=False)
+        await seq.start()
+        try:
+            opened = await seq.submit(stray, source=VENUE)
+            [record] = opened.exceptions
+            case = OrderId(f"CASE:{record.exception_id}")
+
+            def work(action: WorkflowAction, **terms: Any) -> ExceptionWork:
+                return ExceptionWork(**stamp(case), exception_id=record.exception_id,  # type: ignore[arg-type]
+                                     action=action, actor="user:olga", **terms)  # fmt: skip
+
+            taken = await seq.submit(work(WorkflowAction.ACKNOWLEDGE), source="rest")
+            booking = await seq.submit(
+                work(WorkflowAction.RESOLVE, resolution=ResolutionKind.BOOKED_MISSING_FILL,
+                     comment="book it", exec_id=ExecId("X"), qty=Decimal(1),
+                     price=Decimal(1)),
+                source="rest",
+            )  # fmt: skip
+            resolved = await seq.submit(
+                work(WorkflowAction.RESOLVE, resolution=ResolutionKind.EXPLAINED,
+                     comment="another desk's order"),
+                source="rest",
+            )  # fmt: skip
+            again = await seq.submit(work(WorkflowAction.ACKNOWLEDGE), source="rest")
+            return [opened, taken, booking, resolved, again]
+        finally:
+            await seq.stop()
+
+    opened, taken, booking, resolved, again = asyncio.run(main())
+
+    assert opened.outcome is Outcome.CONFLICT
+    [row] = list(store.read_table("exceptions"))
+    assert (row["kind"], row["order_id"], row["status"]) == ("UNKNOWN_ORDER", None, "RESOLVED")
+    assert (row["assignee"], row["resolved_by"]) == ("user:olga", "user:olga")
+    assert taken.outcome is Outcome.APPLIED
+    assert booking.outcome is Outcome.REFUSED
+    assert "no order to book" in booking.note
+    assert resolved.outcome is Outcome.APPLIED
+    assert again.outcome is Outcome.REFUSED
+    assert replay.verify(store) == []
+    assert list(store.read_table("orders")) == []

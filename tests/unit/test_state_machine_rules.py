@@ -998,10 +998,13 @@ def test_unknown_order_raises_unknown_order_exception() -> None:
 
     assert tr.outcome is Outcome.CONFLICT
     assert tr.order is None
-    assert tr.events == ()
     assert kinds(tr) == [ExceptionKind.UNKNOWN_ORDER]
     record = tr.exception
     assert record is not None
+    # no order holds it: it opens a case, a stream of its own, in the same queue
+    [opened] = tr.events
+    assert isinstance(opened, ExceptionRaised)
+    assert (opened.order_id, opened.version) == (f"CASE:{record.exception_id}", 1)
     assert record.order_id is None
     assert record.exec_id == "EX-STRAY"
     assert dict(record.evidence)["order_id"] == s.order_id

@@ -26,6 +26,7 @@ from keel.app.replay import load_order
 from keel.app.results import Result
 from keel.app.sequencer import Sequencer
 from keel.app.users import Permission, Role, User
+from keel.domain.cases import case_stream
 from keel.domain.enums import OrderStatus, Outcome, ResolutionKind, TimeInForce, WorkflowAction
 from keel.domain.ids import ExceptionId, ExecId, OrderId
 from keel.domain.inputs import ExceptionWork
@@ -229,10 +230,12 @@ class OrderDesk:
         )
         _require(user, needed)
         row, order = self._visible_exception(user, exception_id)
-        assignee = None if terms.assignee is None else self._assignee(terms.assignee, order)
+        account = order.spec.account if order is not None else None
+        assignee = None if terms.assignee is None else self._assignee(terms.assignee, account)
+        stream = order.order_id if order is not None else case_stream(row.exception_id)
         now = self._clock.now()
         work = ExceptionWork(
-            order_id=order.order_id, ingest_time=now, event_time=now,
+            order_id=stream, ingest_time=now, event_time=now,
             exception_id=ExceptionId(row.exception_id), action=action, actor=user.actor,
             assignee=assignee, resolution=terms.resolution, comment=terms.comment,
             exec_id=ExecId(terms.exec_id) if terms.exec_id else None, qty=terms.qty,
@@ -244,22 +247,29 @@ class OrderDesk:
         after = self._store.find_exception(row.exception_id) or row
         return exception_view(after), result.event_seqs
 
-    def _assignee(self, name: str, order: Order) -> str:
-        """Return the actor of the user ``name``, who must be able to work the exception."""
+    def _assignee(self, name: str, account: str | None) -> str:
+        """Return the actor of the user ``name``, who must be able to work the exception
+        (one on ``account``; for a case, one who sees cases)."""
         row = next((u for u in self._store.users() if u.name == name), None)
         if row is None or row.revoked_at is not None:
             problem = Violation("assignee", "UNKNOWN_USER", f"no active user {name!r}")
             raise RequestRefusedError((problem,))
         them = User(row.name, Role(row.role), frozenset(row.accounts))
-        if not them.may(Permission.WORK_EXCEPTIONS) or not them.sees(order.spec.account):
+        allowed = them.sees(account) if account is not None else _sees_cases(them)
+        if not them.may(Permission.WORK_EXCEPTIONS) or not allowed:
             problem = Violation(
                 "assignee", "NOT_ENTITLED", f"{name} may not work exceptions on this account"
             )
             raise RequestRefusedError((problem,))
         return them.actor
 
-    def _visible_exception(self, user: User, exception_id: str) -> tuple[ExceptionRow, Order]:
+    def _visible_exception(
+        self, user: User, exception_id: str
+    ) -> tuple[ExceptionRow, Order | None]:
+        """The exception and its order (None for a case, which operations and admins see)."""
         row = self._store.find_exception(exception_id)
+        if row is not None and row.order_id is None and _sees_cases(user):
+            return row, None
         if row is None or row.order_id is None:
             raise NotFoundError(f"no exception {exception_id!r}")
         try:
@@ -354,9 +364,10 @@ class OrderDesk:
         """Return a page of the exceptions on the user's orders, by exception id."""
         _require(user, Permission.READ)
         accounts = {row["order_id"]: row["account"] for row in self._rows("orders")}
+        cases = _sees_cases(user)
         rows = (
             row for row in self._rows("exceptions")
-            if user.sees(accounts.get(row["order_id"] or "", ""))
+            if (user.sees(accounts.get(row["order_id"], "")) if row["order_id"] else cases)
             and (status is None or row["status"] == status)
             and (kind is None or row["kind"] == kind)
         )  # fmt: skip
@@ -396,6 +407,11 @@ def _page(
             break
     more = len(page) > limit
     return page[:limit], (page[limit - 1][key] if more else None)
+
+
+def _sees_cases(user: User) -> bool:
+    """Whether the user sees cases: exceptions no order (so no account) holds."""
+    return user.role in (Role.ADMIN, Role.OPERATIONS)
 
 
 def _require(user: User, permission: Permission) -> None:

@@ -31,6 +31,7 @@ from keel.domain.events import (
     ResolutionProposed,
 )
 from keel.domain.order import BookedFill, FillState, Order
+from keel.domain.order_exceptions import OrderException
 from keel.domain.positions import FLAT, Position, apply_trade, position_of
 
 PROJECTION_VERSION = 1
@@ -41,6 +42,8 @@ _RESOLVED = ExceptionStatus.RESOLVED.value
 PositionKey = tuple[str, str]
 FillsOf = Callable[[str, str], list[FillRow]]
 """Return the stored active fills of an account and instrument (to recompute a position)."""
+ExceptionById = Callable[[str], ExceptionRow | None]
+"""Return a stored exception row by its id (for a case: an exception with no order)."""
 ExceptionsOf = Callable[[str], list[ExceptionRow]]
 """Return the stored exception rows of an order (to resolve one raised in an earlier batch)."""
 _ACTIVE = FillState.ACTIVE.value
@@ -83,10 +86,12 @@ class Projector:
         positions: dict[PositionKey, Position],
         fills_of: FillsOf,
         exceptions_of: ExceptionsOf,
+        exception_by_id: ExceptionById = lambda _: None,
     ) -> None:
         self.positions = positions
         self._fills_of = fills_of
         self._exceptions_of = exceptions_of
+        self._exception_by_id = exception_by_id
         self._touched: dict[str, Order] = {}
         self._moved: dict[PositionKey, int] = {}
         """The positions the batch moved, with the event sequence that last moved each."""
@@ -94,16 +99,20 @@ class Projector:
     def project(
         self,
         rows: ProjectionRows,
-        order: Order,
+        order: Order | None,
         events: Sequence[Event],
         first_event_seq: int,
         input_seq: int,
     ) -> None:
-        """Add to ``rows`` what one transition changed; ``order`` is the order after it.
+        """Add to ``rows`` what one transition changed; ``order`` is the order after it
+        (None: the transition was a case's, an exception no order holds).
 
         The rows of the orders and positions it changed are added by ``finish``.
         """
         if not events:
+            return
+        if order is None:
+            self.project_case(rows, events, input_seq)
             return
         self._touched[order.order_id] = order  # its row is built once, by ``finish``
         for offset, event in enumerate(events):
@@ -111,6 +120,24 @@ class Projector:
                 self._book(rows, order, event, first_event_seq + offset)
             else:
                 self._project_event(rows, order, event, first_event_seq + offset, input_seq)
+
+    def project_case(self, rows: ProjectionRows, events: Sequence[Event], input_seq: int) -> None:
+        """Add to ``rows`` what one input did to a case (an exception no order holds)."""
+        for event in events:
+            match event:
+                case ExceptionRaised():
+                    rows.exceptions[event.exception.exception_id] = _raised_row(
+                        event.exception, input_seq
+                    )
+                case ExceptionAcknowledged():
+                    self._update_exception(
+                        rows, None, event.exception_id,
+                        status=ExceptionStatus.ACKNOWLEDGED.value, assignee=event.assignee,
+                    )  # fmt: skip
+                case ExceptionResolved():
+                    self._resolved(rows, None, event)
+                case _:
+                    pass
 
     def finish(self, rows: ProjectionRows) -> None:
         """Add the rows of the orders and positions the batch touched, each as it ended the
@@ -160,19 +187,7 @@ class Projector:
                 self._amend(rows, order, event, seq)
             case ExceptionRaised():
                 record = event.exception
-                rows.exceptions[record.exception_id] = ExceptionRow(
-                    exception_id=record.exception_id,
-                    kind=record.kind.value,
-                    order_id=record.order_id,
-                    summary=record.summary,
-                    evidence=to_json_text(dict(record.evidence)),
-                    status=record.status.value,
-                    raised_at=record.raised_at,
-                    input_seq=input_seq,
-                    exec_id=record.exec_id,
-                    cl_ord_id=record.cl_ord_id,
-                    break_key=record.break_key,
-                )
+                rows.exceptions[record.exception_id] = _raised_row(record, input_seq)
             case ExceptionCleared():
                 self._update_exception(
                     rows, oid, event.exception_id,
@@ -196,24 +211,32 @@ class Projector:
                     status=ExceptionStatus.ACKNOWLEDGED.value, proposal=None,
                 )  # fmt: skip
             case ExceptionResolved():
-                resolution = event.resolution
-                self._update_exception(
-                    rows, oid, event.exception_id,
-                    status=_RESOLVED, resolved_by=resolution.actor,
-                    resolution=resolution.comment, resolution_kind=resolution.kind.value,
-                    approved_by=event.approved_by, proposal=None,
-                    resolved_at=event.times.processed_time,
-                )  # fmt: skip
+                self._resolved(rows, oid, event)
             case _:
                 pass
 
-    def _update_exception(
-        self, rows: ProjectionRows, order_id: str, exception_id: str, **changes: object
+    def _resolved(
+        self, rows: ProjectionRows, order_id: str | None, event: ExceptionResolved
     ) -> None:
-        """Change an exception's row, raised in this batch or an earlier one."""
+        resolution = event.resolution
+        self._update_exception(
+            rows, order_id, event.exception_id,
+            status=_RESOLVED, resolved_by=resolution.actor,
+            resolution=resolution.comment, resolution_kind=resolution.kind.value,
+            approved_by=event.approved_by, proposal=None,
+            resolved_at=event.times.processed_time,
+        )  # fmt: skip
+
+    def _update_exception(
+        self, rows: ProjectionRows, order_id: str | None, exception_id: str, **changes: object
+    ) -> None:
+        """Change an exception's row, raised in this batch or an earlier one (``order_id``
+        None: a case's)."""
         existing = rows.exceptions.get(exception_id)
-        if existing is None:
-            stored = self._exceptions_of(order_id)
+        if existing is None and order_id is None:
+            existing = self._exception_by_id(exception_id)
+        elif existing is None:
+            stored = self._exceptions_of(order_id or "")
             existing = next((x for x in stored if x.exception_id == exception_id), None)
         if existing is not None:
             rows.exceptions[exception_id] = replace(existing, **changes)  # type: ignore[arg-type]
@@ -261,3 +284,19 @@ class Projector:
         """Move a position; its row is built by ``finish``."""
         self.positions[key] = position
         self._moved[key] = seq
+
+
+def _raised_row(record: OrderException, input_seq: int) -> ExceptionRow:
+    return ExceptionRow(
+        exception_id=record.exception_id,
+        kind=record.kind.value,
+        order_id=record.order_id,
+        summary=record.summary,
+        evidence=to_json_text(dict(record.evidence)),
+        status=record.status.value,
+        raised_at=record.raised_at,
+        input_seq=input_seq,
+        exec_id=record.exec_id,
+        cl_ord_id=record.cl_ord_id,
+        break_key=record.break_key,
+    )

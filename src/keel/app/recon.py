@@ -34,6 +34,7 @@ from keel.app.ports import Clock, EventStore
 from keel.app.records import ReconRunRow
 from keel.app.sequencer import Sequencer
 from keel.domain.amounts import ZERO
+from keel.domain.cases import CASE_PREFIX, case_stream
 from keel.domain.enums import ExceptionKind, ExceptionStatus, OrderStatus, Outcome, Side
 from keel.domain.ids import (
     AccountId,
@@ -277,15 +278,18 @@ class Reconciler:
     ) -> dict[str, Any]:
         """Raise the break on its order (or say why not) and return it as reported."""
         view = _break_view(found)
-        if order_id is None:
-            view["state"] = "NO_ORDER"  # listed in the run; no order's queue to join
-            return view
-        view["order_id"] = order_id
-        known = next(
-            (x for x in self._store.exceptions_for_order(order_id)
-             if x.break_key == found.break_key),
-            None,
-        )  # fmt: skip
+        if order_id is None:  # no order holds it: a case of its own, in the same queue
+            digest = hashlib.sha256(found.break_key.encode()).hexdigest()[:16]
+            stream = case_stream(f"BRK-{digest}")
+            known = self._store.find_exception(stream.removeprefix(CASE_PREFIX))
+        else:
+            stream = order_id
+            view["order_id"] = order_id
+            known = next(
+                (x for x in self._store.exceptions_for_order(order_id)
+                 if x.break_key == found.break_key),
+                None,
+            )  # fmt: skip
         if known is not None and known.status == ExceptionStatus.RESOLVED.value:
             view.update(state="RESOLVED_BEFORE", exception_id=known.exception_id,
                         resolution=known.resolution_kind or "CLEARED")  # fmt: skip
@@ -293,7 +297,7 @@ class Reconciler:
         now = self._clock.now()
         result = await self._sequencer.submit(
             BreakFound(
-                order_id=order_id, ingest_time=now, event_time=now,
+                order_id=stream, ingest_time=now, event_time=now,
                 kind=ExceptionKind(found.kind.value), break_key=found.break_key,
                 summary=found.explanation, evidence=found.labelled(), run_id=run_id,
                 exec_id=found.exec_id, actor=actor,

@@ -18,6 +18,7 @@ from keel.app import codec
 from keel.app.ports import PROJECTION_TABLES, EventRow, EventStore
 from keel.app.projector import PROJECTION_VERSION, Projector
 from keel.app.records import ExceptionRow, FillRow, ProjectionRows, row_values
+from keel.domain.cases import CASE_PREFIX, Case, fold_cases, is_case
 from keel.domain.events import Event
 from keel.domain.fold import evolve
 from keel.domain.order import Order
@@ -48,13 +49,24 @@ class Difference:
 
 
 def load_order(store: EventStore, order_id: str) -> Order | None:
-    """Rebuild one order from its own events (None if it has none)."""
+    """Rebuild one order from its own events (None if it has none, or names a case)."""
+    if is_case(order_id):
+        return None
     order: Order | None = None
     for record in store.events_for_order(order_id):
         order = evolve(
             order, codec.decode_event(record.type, record.payload, record.schema_version)
         )
     return order
+
+
+def load_case(store: EventStore, stream: str) -> Case | None:
+    """Rebuild one case (an exception no order holds) from its events (None if none)."""
+    events = [
+        codec.decode_event(r.type, r.payload, r.schema_version)
+        for r in store.events_for_order(stream)
+    ]
+    return fold_cases(events)
 
 
 PAGE_EVENTS = 1_000
@@ -103,6 +115,8 @@ def fold_orders(store: EventStore, batch: int = PAGE_EVENTS) -> dict[str, Order]
     with _gc_paused():
         for rows in _event_rows(store, batch):
             for _, _, order_id, type_name, version, payload in rows:
+                if order_id.startswith(CASE_PREFIX):  # a case, not an order
+                    continue
                 orders[order_id] = evolve(get(order_id), decode(type_name, payload, version))
     return orders
 
@@ -123,7 +137,7 @@ def _rebuild_rows(store: EventStore, progress: Progress | None) -> ProjectionRow
     def exceptions_of(order_id: str) -> list[ExceptionRow]:
         return [x for x in rows.exceptions.values() if x.order_id == order_id]
 
-    projector = Projector({}, fills_of, exceptions_of)
+    projector = Projector({}, fills_of, exceptions_of, rows.exceptions.get)
     project = projector.project
     seen = 0
     # One group per transition: the consecutive events of one input on one order.
@@ -134,9 +148,12 @@ def _rebuild_rows(store: EventStore, progress: Progress | None) -> ProjectionRow
 
     def close_group() -> None:
         nonlocal seen
-        assert order is not None
-        orders[order.order_id] = order
-        project(rows, order, group, first_seq, group_input)
+        if is_case(group_order):
+            projector.project_case(rows, group, group_input)
+        else:
+            assert order is not None
+            orders[order.order_id] = order
+            project(rows, order, group, first_seq, group_input)
         seen += len(group)
         if progress is not None:
             progress(seen)
@@ -151,7 +168,8 @@ def _rebuild_rows(store: EventStore, progress: Progress | None) -> ProjectionRow
                 group = []
                 first_seq, group_input, group_order = event_seq, input_seq, order_id
                 order = orders.get(order_id)
-            order = evolve(order, event)
+            if not order_id.startswith(CASE_PREFIX):
+                order = evolve(order, event)
             group.append(event)
     if group:
         close_group()

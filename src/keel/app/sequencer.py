@@ -36,7 +36,7 @@ from keel.app.records import (
     LogHead,
     ProjectionRows,
 )
-from keel.app.replay import load_order
+from keel.app.replay import load_case, load_order
 from keel.app.results import (
     Committed,
     IsoText,
@@ -49,7 +49,8 @@ from keel.app.results import (
     result_of,
 )
 from keel.app.runtime import tune_gc
-from keel.domain.enums import TERMINAL_STATUSES, Outcome
+from keel.domain.cases import Case, fold_case, is_case, work_case
+from keel.domain.enums import TERMINAL_STATUSES, ExceptionStatus, Outcome
 from keel.domain.events import Event
 from keel.domain.ids import OrderId
 from keel.domain.inputs import (
@@ -122,7 +123,11 @@ class Sequencer:
         A key of a closed order is forgotten once its order is; the log answers for it."""
         self._keys_by_order: dict[str, list[str]] = {}
         self._head = LogHead(0, 0, 0, b"")
-        self._projector = Projector({}, self._fills_of, self._exceptions_of)
+        self._projector = Projector(
+            {}, self._fills_of, self._exceptions_of, self._exception_by_id
+        )
+        self._cases: dict[str, Case] = {}
+        """Open cases (exceptions no order holds) seen since start; others are read back."""
         self._inflight: ProjectionRows | None = None
         """The rows of the batch being committed: newer than the store, read before it."""
         self._subscribers: list[Subscriber] = []
@@ -317,6 +322,13 @@ class Sequencer:
             )
         return list(stored.values())
 
+    def _exception_by_id(self, exception_id: str) -> ExceptionRow | None:
+        if self._inflight is not None:
+            found = self._inflight.exceptions.get(exception_id)
+            if found is not None:
+                return found
+        return self._store.find_exception(exception_id)
+
     def _exceptions_of(self, order_id: str) -> list[ExceptionRow]:
         stored = {x.exception_id: x for x in self._store.exceptions_for_order(order_id)}
         if self._inflight is not None:
@@ -367,9 +379,9 @@ class Sequencer:
                 partition_seq += len(stored)
                 last_hash = stored[-1].hash
                 events.extend(stored)
+                project(rows, order, transition.events, stored[0].event_seq, input_seq)
                 if order is not None:
                     orders[order.order_id] = order
-                    project(rows, order, transition.events, stored[0].event_seq, input_seq)
                     if order.status in TERMINAL_STATUSES:
                         closed.append((order.order_id, order.version))
             result = result_of(input_seq, transition, tuple(r.event_seq for r in stored))
@@ -420,7 +432,28 @@ class Sequencer:
     def _transition(self, inp: Input, now: datetime) -> Transition:
         if inp.KIND in EVIDENCE_KINDS:  # kept for reconciliation, never applied to an order
             return _RECORDED
-        return apply(self._order_for(inp), inp, now, self._policy)
+        if is_case(inp.order_id):
+            stream = inp.order_id
+            step = work_case(self._case(stream), inp, now)
+            self._remember_case(stream, step.case)
+            return Transition(None, step.events, (), step.exceptions, step.outcome, step.note)
+        transition = apply(self._order_for(inp), inp, now, self._policy)
+        if transition.order is None and transition.events:  # it opened a case
+            opened = transition.events[0]
+            self._remember_case(opened.order_id, fold_case(None, opened))
+        return transition
+
+    def _case(self, stream: str) -> Case | None:
+        case = self._cases.get(stream)
+        if case is None:
+            case = load_case(self._store, stream)
+        return case
+
+    def _remember_case(self, stream: str, case: Case | None) -> None:
+        if case is None or case.status is ExceptionStatus.RESOLVED:
+            self._cases.pop(stream, None)
+        else:
+            self._cases[stream] = case
 
     def _order_for(self, inp: Input) -> Order | None:
         order = self._orders.get(inp.order_id)

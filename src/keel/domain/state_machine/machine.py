@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from keel.domain.build import build
+from keel.domain.cases import open_case
 from keel.domain.effects import NotifyClient, ScheduleTimer, SendNewOrder
 from keel.domain.enums import ExceptionKind, OrderStatus, Outcome, TimeInForce, TimerKind
 from keel.domain.events import OrderCreated, OrderRejected
@@ -104,4 +105,6 @@ def _unknown_order(inp: Input, times: Times) -> Transition:
         raised_at=times.processed_time,
         exec_id=getattr(inp, "exec_id", None),
     )
-    return Transition(None, (), (), (record,), Outcome.CONFLICT, record.summary)
+    # No order holds it: the exception opens a case of its own, worked in the same queue.
+    opened = open_case(record, times)
+    return Transition(None, opened.events, (), opened.exceptions, Outcome.CONFLICT, record.summary)
