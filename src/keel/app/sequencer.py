@@ -123,9 +123,7 @@ class Sequencer:
         A key of a closed order is forgotten once its order is; the log answers for it."""
         self._keys_by_order: dict[str, list[str]] = {}
         self._head = LogHead(0, 0, 0, b"")
-        self._projector = Projector(
-            {}, self._fills_of, self._exceptions_of, self._exception_by_id
-        )
+        self._projector = Projector({}, self._fills_of, self._exceptions_of, self._exception_by_id)
         self._cases: dict[str, Case] = {}
         """Open cases (exceptions no order holds) seen since start; others are read back."""
         self._inflight: ProjectionRows | None = None
