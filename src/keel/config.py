@@ -38,6 +38,7 @@ An example::
     port = 9880
     target_comp_id = "SIM"
     password = { env = "KEEL_SIM_PASSWORD" }
+    mapping = { mass_status = true }   # after each logon: which orders does the venue hold?
 
     [[recon.brokers]]            # reconciliation (see docs/reconciliation.md)
     name = "SIM"
@@ -404,6 +405,7 @@ def _venue(r: _Reader, raw: dict[str, Any], key: str, ours: str,
         send_account=r.flag(mapping_raw, mkey, "send_account", True),
         handl_inst=mapping_raw.get("handl_inst", "1"),
         ex_destination=r.optional_text(mapping_raw, mkey, "ex_destination"),
+        mass_status=r.flag(mapping_raw, mkey, "mass_status", False),
     )  # fmt: skip
     password = r.password(raw, key, secrets_file)
     return VenueLink(

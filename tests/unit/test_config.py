@@ -56,7 +56,7 @@ target_comp_id = "SIMX"
 username = "keel"
 password = { env = "KEEL_SIM_PASSWORD" }
 schedule = { start = "07:00", end = "21:00" }
-mapping = { version = 3, send_account = false }
+mapping = { version = 3, send_account = false, mass_status = true }
 
 [[fix.venues]]
 venue = "BRKR"
@@ -114,6 +114,7 @@ def test_the_example_file_gives_instruments_clients_and_venues(tmp_path: Path) -
     assert (sim.venue, sim.port, sim.session.target_comp_id) == ("SIM", 9880, "SIMX")
     assert sim.mapping is not None
     assert (sim.mapping.version, sim.mapping.send_account) == (3, False)
+    assert sim.mapping.mass_status is True
     assert sim.password is not None
     assert sim.password.reveal() == "hunter2"
     assert brkr.password is not None

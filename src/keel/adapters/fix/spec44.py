@@ -133,6 +133,8 @@ FIELDS = (
     define(802, "NoPartySubIDs", T.NUMINGROUP),
     define(803, "PartySubIDType", T.INT),  # open-ended: 4000+ are bilateral
     define(851, "LastLiquidityInd", T.INT, "1 2 3"),
+    define(911, "TotNumReports", T.INT),
+    define(912, "LastRptRequested", T.BOOLEAN),
 )
 
 HEADER = section(
@@ -175,7 +177,7 @@ MESSAGES = (
         "8", "ExecutionReport", req(37), 198, 11, 41, 584, PARTIES, req(17), 19, req(150),
         req(39), 103, 378, 1, 63, 64, *INSTRUMENT, req(54), 38, 40, 44, 99, 15, 59, 432, 126,
         18, 528, 32, 31, 30, 29, req(151), req(14), req(6), 75, 60, 21, 110, 111, 210, 58,
-        851,
+        851, 911, 912,
     ),
     message(
         "9", "OrderCancelReject", req(37), 198, req(11), req(41), req(39), 1, 75, 60,

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 
 from keel.adapters.fix import tags as t
 from keel.adapters.fix.errors import FixError, FixFieldError, SessionRejectReason
+from keel.adapters.fix.mass_status import MassStatusAnswer
 from keel.adapters.fix.message import FixMessage
 from keel.adapters.fix.session import FixSessionError
 from keel.adapters.fix.transport import FixConnection
@@ -65,6 +66,9 @@ class FixVenueGateway:
         self.reports = 0
         self.unreadable = 0
         self.status_requests = 0
+        self.mass_status: MassStatusAnswer | None = None
+        """The mass status request in flight, if any."""
+        self.mass_status_requests = 0
 
     @property
     def venue(self) -> str:
@@ -127,6 +131,16 @@ class FixVenueGateway:
                 self.status_requests += 1
                 body = self.mapping.status(order.cl_ord_id, order.spec, order.venue_order_id)
                 await connection.send("H", body)
+        if self.mapping.mass_status and not self.mapping.fix42:
+            await self._ask_mass_status(connection)
+
+    async def _ask_mass_status(self, connection: FixConnection) -> None:
+        """Ask the venue for every order it holds open for us."""
+        now = self._clock.now()
+        self.mass_status_requests += 1
+        req_id = f"MS-{int(now.timestamp() * 1000):x}-{self.mass_status_requests}"
+        self.mass_status = MassStatusAnswer(self.venue, req_id, now)
+        await connection.send("AF", self.mapping.mass_status_request(req_id))
 
     async def on_logout(self, connection: FixConnection, reason: str) -> None:
         if self.connection is connection:
@@ -145,6 +159,19 @@ class FixVenueGateway:
 
     # -- inbound --------------------------------------------------------------------------
     async def _report(self, connection: FixConnection, message: FixMessage) -> None:
+        asked = self.mass_status
+        if asked is not None and asked.is_answer(message):
+            if not asked.is_empty(message):
+                asked.note(message)
+                await self._report_order(connection, message)
+            if asked.is_last(message):
+                self.mass_status = None
+                for missing in asked.unlisted(self._open_orders(), self._clock.now()):
+                    self._enqueue(missing, source=self.source)
+            return
+        await self._report_order(connection, message)
+
+    async def _report_order(self, connection: FixConnection, message: FixMessage) -> None:
         now = self._clock.now()
         order_id = self._order_of(message)
         try:

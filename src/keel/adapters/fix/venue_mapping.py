@@ -45,6 +45,9 @@ VALUE_IS_INCORRECT = SessionRejectReason.VALUE_IS_INCORRECT
 
 Fields = list[tuple[int, FieldValue]]
 
+ALL_ORDERS = 7
+"""MassStatusReqType(585): status of all orders."""
+
 _ORD_STATUS = {
     "0": OrderStatus.NEW, "1": OrderStatus.PARTIALLY_FILLED, "2": OrderStatus.FILLED,
     "3": OrderStatus.DONE_FOR_DAY, "4": OrderStatus.CANCELED, "6": OrderStatus.PENDING_CANCEL,
@@ -74,6 +77,9 @@ class VenueMapping:
     handl_inst: str | None = "1"
     """HandlInst(21) on new orders (required in 4.2; "1" = automated, no broker intervention)."""
     ex_destination: str | None = None
+    mass_status: bool = False
+    """After each logon, ask the venue for all its open orders (OrderMassStatusRequest,
+    FIX 4.4) and compare its answer with Keel's working orders."""
 
     @property
     def name(self) -> str:
@@ -134,6 +140,10 @@ class VenueMapping:
             fields.insert(0, (t.ORDER_ID, venue_order_id))
         fields += [(t.SYMBOL, spec.instrument), (t.SIDE, self.sides[spec.side])]
         return fields
+
+    def mass_status_request(self, req_id: str) -> Fields:
+        """An OrderMassStatusRequest (35=AF) for every order the venue holds for us."""
+        return [(t.MASS_STATUS_REQ_ID, req_id), (t.MASS_STATUS_REQ_TYPE, ALL_ORDERS)]
 
     def _terms(self, spec: OrderSpec, now: datetime) -> Fields:
         fields: Fields = [
