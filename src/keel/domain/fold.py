@@ -419,40 +419,31 @@ def _exception_cleared(o: Order, e: ExceptionCleared) -> Fields:
     )
 
 
-def _exception_acknowledged(o: Order, e: ExceptionAcknowledged) -> Fields:
+def _with_exception(o: Order, exception_id: str, **changes: Any) -> Fields:
+    """The order's fields with one open exception's workflow state changed."""
     return _edit(
         o,
         open_exceptions=tuple(
-            x._replace(status=ExceptionStatus.ACKNOWLEDGED, assignee=e.assignee)
-            if x.exception_id == e.exception_id
-            else x
+            x._replace(**changes) if x.exception_id == exception_id else x
             for x in o.open_exceptions
         ),
+    )
+
+
+def _exception_acknowledged(o: Order, e: ExceptionAcknowledged) -> Fields:
+    return _with_exception(
+        o, e.exception_id, status=ExceptionStatus.ACKNOWLEDGED, assignee=e.assignee
     )
 
 
 def _resolution_proposed(o: Order, e: ResolutionProposed) -> Fields:
-    return _edit(
-        o,
-        open_exceptions=tuple(
-            x._replace(status=ExceptionStatus.AWAITING_APPROVAL, proposal=e.resolution)
-            if x.exception_id == e.exception_id
-            else x
-            for x in o.open_exceptions
-        ),
+    return _with_exception(
+        o, e.exception_id, status=ExceptionStatus.AWAITING_APPROVAL, proposal=e.resolution
     )
 
 
 def _resolution_declined(o: Order, e: ResolutionDeclined) -> Fields:
-    return _edit(
-        o,
-        open_exceptions=tuple(
-            x._replace(status=ExceptionStatus.ACKNOWLEDGED, proposal=None)
-            if x.exception_id == e.exception_id
-            else x
-            for x in o.open_exceptions
-        ),
-    )
+    return _with_exception(o, e.exception_id, status=ExceptionStatus.ACKNOWLEDGED, proposal=None)
 
 
 def _exception_resolved(o: Order, e: ExceptionResolved) -> Fields:
