@@ -4,10 +4,11 @@ Pure and deterministic: no I/O, no asyncio, no FIX, no clock (time is an argumen
 random (generators seeded from ``SimVenue(seed=...)``). The FIX acceptor wraps ``SimVenue``;
 tests drive it directly.
 
-- ``venue.SimVenue``: the façade (new order, cancel, replace, status, tick, due; its truth:
-  the executions ledger, statement rows, order states and the drop copy's stream).
-- ``reports``: what it says (``VenueReport``, ``StatementRow``, ``VenueOrderState``,
-  ``Trade``) and ``SimVenueError``.
+- ``venue.SimVenue``: the façade (new order, cancel, replace, status, mass status, tick,
+  due; its truth: the executions ledger, statement rows, order states and the drop copy's
+  stream).
+- ``reports``: what it says (``VenueReport``, ``MassStatusPart``, ``StatementRow``,
+  ``VenueOrderState``, ``Trade``) and ``SimVenueError``.
 - ``statement``: the broker statement, its CSV format and settlement dates
   (``write_statement`` is the one function here that writes a file).
 - ``faults.FaultPlan`` and ``Trigger``: what goes wrong, on a seeded ratio or for one order.
@@ -15,7 +16,8 @@ tests drive it directly.
 - ``engine``, ``book``, ``orders``, ``checks``, ``wire``: the insides.
 
 FIX lives beside it, not in it: ``fix_venue`` serves it (``run_sim_venue``), ``gateway``
-answers sessions, ``fix_mapping`` writes reports, ``drop_copy`` copies them.
+answers sessions, ``fix_mapping`` writes reports, ``mass_status`` reads and answers the
+OrderMassStatusRequest, ``drop_copy`` copies the reports.
 """
 
 from keel.adapters.venues.sim.faults import FaultPlan, Trigger
@@ -23,6 +25,7 @@ from keel.adapters.venues.sim.market import DEFAULT_LISTINGS, Listing, QuotingRu
 from keel.adapters.venues.sim.reports import (
     FILL_KINDS,
     UNKNOWN_ORDER_ID,
+    MassStatusPart,
     RejectCode,
     ReportKind,
     SimVenueError,
@@ -39,6 +42,7 @@ __all__ = [
     "UNKNOWN_ORDER_ID",
     "FaultPlan",
     "Listing",
+    "MassStatusPart",
     "QuotingRules",
     "RejectCode",
     "ReportKind",

@@ -8,8 +8,9 @@ KEEL-DC``. A drop-copy session's CompIDs and version must differ from every trad
 session's, since the acceptor finds a session by them.
 
 What is copied: every ExecutionReport (35=8) the venue writes on a trading session (acks,
-fills, split prints, late fills, cancels, replaces, rejects, status answers, and the
-gateway's own rejects of requests it could not read), in the order the venue produced them.
+fills, split prints, late fills, cancels, replaces, rejects, status and mass status answers,
+and the gateway's own rejects of requests it could not read), in the order the venue
+produced them.
 OrderCancelRejects (35=9) change nothing at the broker and are not copied. Copies are taken
 after the duplicate fault (a report the venue sends twice is copied twice, with the same
 ExecID, as a real broker's drop copy shows the broker's own duplicate) and before the
@@ -19,9 +20,10 @@ lines only.
 
 What a copy carries: the body of the original ExecutionReport, field for field (OrderID,
 ClOrdID, OrigClOrdID, ExecID, ExecType, OrdStatus, Account when known, Symbol, Side,
-OrderQty, Price, LastQty, LastPx, LeavesQty, CumQty, AvgPx, TransactTime, Text), written in
-the drop-copy session's FIX version; and in the header, which trading session the original
-went out on, in FIX's own third-party routing terms:
+OrderQty, Price, LastQty, LastPx, LeavesQty, CumQty, AvgPx, TransactTime, Text, and on a
+mass status answer MassStatusReqID, TotNumReports and LastRptRequested, which FIX 4.2 does
+not have), written in the drop-copy session's FIX version; and in the header, which
+trading session the original went out on, in FIX's own third-party routing terms:
 
 - OnBehalfOfCompID (115): the trading session's SenderCompID (the venue, ``SIM``), the firm
   that originated the report;

@@ -105,7 +105,7 @@ class MatchingEngine:
                     ReportKind.REJECTED,
                     cl_ord_id,
                     None,
-                    self._next_exec_id(),
+                    self.next_exec_id(),
                     now,
                     RejectCode.DUPLICATE_CL_ORD_ID,
                     text,
@@ -201,15 +201,10 @@ class MatchingEngine:
         if order is not None:
             self._emit(order, ReportKind.STATUS)
             return
+        exec_id, text = self.next_exec_id(), f"unknown order {cl_ord_id}"
         self._outbox.append(
             unknown_order_answer(
-                ReportKind.STATUS,
-                cl_ord_id,
-                None,
-                self._next_exec_id(),
-                now,
-                RejectCode.UNKNOWN_ORDER,
-                f"unknown order {cl_ord_id}",
+                ReportKind.STATUS, cl_ord_id, None, exec_id, now, RejectCode.UNKNOWN_ORDER, text
             )
         )
 
@@ -428,7 +423,8 @@ class MatchingEngine:
             raise SimVenueError("the engine was asked to trade before it was given a time")
         return self._now
 
-    def _next_exec_id(self) -> ExecId:
+    def next_exec_id(self) -> ExecId:
+        """Return the next ExecID: every report the venue sends has its own."""
         self._exec_seq += 1
         return ExecId(f"SIM-{self._run}E{self._exec_seq:09d}")
 
@@ -446,7 +442,7 @@ class MatchingEngine:
     ) -> None:
         if order.is_house:
             return
-        exec_id = self._next_exec_id()
+        exec_id = self.next_exec_id()
         at = at or self._time()
         self._outbox.append(
             order.report(

@@ -8,8 +8,10 @@ lot, price) stay the venue's: the gateway only decides whether it understood the
 
 ``report_message`` writes a ``VenueReport`` as an ExecutionReport (35=8) or an
 OrderCancelReject (35=9): FIX 4.4 with ExecType F for trades and I for status; FIX 4.2 with
-ExecTransType (20) 0, or 3 for status, and ExecType 1/2 for partial and full fills.
-``refusal_report`` expresses a refusal as a report too, so one writer says everything.
+ExecTransType (20) 0, or 3 for status, and ExecType 1/2 for partial and full fills. A
+status report that answers an OrderMassStatusRequest adds 584, 911 and 912 in FIX 4.4
+(``mass_status`` says how). ``refusal_report`` expresses a refusal as a report too, so
+one writer says everything.
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ from keel.adapters.fix.config import FIX42
 from keel.adapters.fix.errors import FixFieldError
 from keel.adapters.fix.message import FixMessage
 from keel.adapters.venues.sim.checks import SUPPORTED_ORD_TYPES, SUPPORTED_TIFS
+from keel.adapters.venues.sim.mass_status import (
+    NO_ORDER_SYMBOL,
+    ORDER_MASS_STATUS_REQUEST,
+    UNDISCLOSED_SIDE,
+    mass_status_fields,
+)
 from keel.adapters.venues.sim.reports import (
     RejectCode,
     ReportKind,
@@ -42,8 +50,9 @@ from keel.domain.ids import AccountId, ClOrdId, ExecId
 Fields = list[tuple[int, FieldValue]]
 _V = TypeVar("_V")
 
-HANDLED_MSG_TYPES = frozenset({"D", "F", "G", "H"})
-"""The application messages the venue answers; the session refuses any other (35=j)."""
+HANDLED_MSG_TYPES = frozenset({"D", "F", "G", "H", ORDER_MASS_STATUS_REQUEST})
+"""The application messages the venue answers; the session refuses any other (35=j).
+OrderMassStatusRequest (AF) is read by ``mass_status``, not here."""
 
 SIDES: Mapping[str, Side] = codes.SIDES
 ORD_TYPES: Mapping[str, OrdType] = {
@@ -340,11 +349,14 @@ def report_message(
     """Return the MsgType and body that tell ``report`` in ``begin_string``'s FIX.
 
     ``echo`` supplies Symbol and Side when the report has none (an order the venue does not
-    know), since an ExecutionReport must carry Side.
+    know), since an ExecutionReport must carry Side. A mass status answer that lists no
+    order says Symbol NA, Side 7 (undisclosed), whatever ``echo`` says.
     """
     fix42 = begin_string == FIX42
     if report.kind is ReportKind.CANCEL_REJECTED:
         return "9", _cancel_reject(report, fix42)
+    if report.mass_status is not None:
+        echo = Echo(NO_ORDER_SYMBOL, UNDISCLOSED_SIDE)
     return "8", _execution_report(report, fix42, echo or Echo())
 
 
@@ -357,6 +369,8 @@ def _execution_report(report: VenueReport, fix42: bool, echo: Echo) -> Fields:
         fields.append((t.CL_ORD_ID, report.cl_ord_id))
     if report.orig_cl_ord_id:
         fields.append((t.ORIG_CL_ORD_ID, report.orig_cl_ord_id))
+    if report.mass_status is not None and not fix42:  # FIX 4.2 has no 584, 911, 912
+        fields += mass_status_fields(report.mass_status)
     fields.append((t.EXEC_ID, report.exec_id))
     if fix42:
         is_status = report.kind is ReportKind.STATUS

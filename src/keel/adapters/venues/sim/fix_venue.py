@@ -28,6 +28,7 @@ from keel.adapters.venues.sim.faults import FaultPlan
 from keel.adapters.venues.sim.fix_mapping import HANDLED_MSG_TYPES
 from keel.adapters.venues.sim.gateway import SimFixVenue
 from keel.adapters.venues.sim.market import DEFAULT_LISTINGS, Listing, QuotingRules
+from keel.adapters.venues.sim.mass_status import venue_dictionary
 from keel.adapters.venues.sim.reports import SimVenueError
 from keel.adapters.venues.sim.statement import statement_file_name, write_statement
 from keel.adapters.venues.sim.venue import SimVenue
@@ -194,11 +195,19 @@ async def run_sim_venue(
     clock = clock or SystemClock()
     created = clock.now()
     fix_sessions = [
-        Session(replace(c, app_msg_types=HANDLED_MSG_TYPES), MemorySessionStore(created))
+        Session(
+            replace(c, app_msg_types=HANDLED_MSG_TYPES),
+            MemorySessionStore(created),
+            dictionary=venue_dictionary(c.begin_string),
+        )
         for c in configs
     ]
     copy_sessions = [
-        Session(replace(c, app_msg_types=DROP_COPY_READS), MemorySessionStore(created))
+        Session(
+            replace(c, app_msg_types=DROP_COPY_READS),
+            MemorySessionStore(created),
+            dictionary=venue_dictionary(c.begin_string),
+        )
         for c in copy_configs
     ]
     folder = None

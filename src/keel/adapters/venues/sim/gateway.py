@@ -11,6 +11,11 @@ owner of its ClOrdID. A session cannot use, cancel, replace or ask about another
 ClOrdIDs: the gateway answers such requests itself (a duplicate ClOrdID, an unknown order),
 as it does requests it cannot read. Those answers skip the wire's faults.
 
+OrderMassStatusRequest (35=AF): the venue answers the asking session with a status report
+per order of that session it holds open (or one saying there is none), through the wire
+like any report; a request it will not answer gets a BusinessMessageReject (35=j) from the
+gateway. The ``mass_status`` module gives the formats.
+
 Reports for a session that is not logged on are numbered into that session's sequence and
 kept in its store, exactly as if they had been sent and lost with the line. When the client
 logs on again, the venue's Logon shows the gap, the client sends a ResendRequest and gets
@@ -52,6 +57,13 @@ from keel.adapters.venues.sim.fix_mapping import (
     refusal_report,
     report_message,
 )
+from keel.adapters.venues.sim.mass_status import (
+    ORDER_MASS_STATUS_REQUEST,
+    OTHER,
+    BusinessReject,
+    read_mass_status_request,
+    refuse_mass_status,
+)
 from keel.adapters.venues.sim.reports import RejectCode, SimVenueError, VenueReport
 from keel.adapters.venues.sim.venue import SimVenue
 from keel.app.ports import Clock
@@ -61,6 +73,8 @@ log = logging.getLogger(__name__)
 
 Answer = tuple[str, VenueReport, Echo | None]
 """A report for one session (by session id), with what it repeats of the request."""
+Reply = tuple[str, BusinessReject]
+"""A BusinessMessageReject for one session (by session id)."""
 
 
 class SimFixVenue:
@@ -131,15 +145,23 @@ class SimFixVenue:
                 await connection.send("j", body)
             return
         now = self._now()
+        answers: list[Answer] = []
+        replies: list[Reply] = []
+        is_mass_status = message.get_str(t.MSG_TYPE) == ORDER_MASS_STATUS_REQUEST
         try:
-            answers = self._take(session_id, message, poss_dup, now)
+            if is_mass_status:
+                replies = self._take_mass_status(connection.session, message, now)
+            else:
+                answers = self._take(session_id, message, poss_dup, now)
         except Exception:  # a bug here must answer the client, not kill its connection
             log.exception("%s: could not process %r", session_id, message)
-            refusal = refusal_for(
-                message, GatewayRejectCode.INTERNAL_ERROR, "the venue could not process it"
-            )
-            answers = [self._refuse(session_id, refusal, now)]
-        await self.flush(answers)
+            text = "the venue could not process it"
+            if is_mass_status:
+                replies = [(session_id, refuse_mass_status(message, OTHER, text))]
+            else:
+                refusal = refusal_for(message, GatewayRejectCode.INTERNAL_ERROR, text)
+                answers = [self._refuse(session_id, refusal, now)]
+        await self.flush(answers, replies)
 
     # -- the clock -----------------------------------------------------------------------------
     async def tick(self) -> None:
@@ -152,9 +174,10 @@ class SimFixVenue:
         self.venue.end_of_day(self._now())
         await self.flush()
 
-    async def flush(self, answers: Sequence[Answer] = ()) -> int:
-        """Send the reports the wire has released, then ``answers``; cut the connections if
-        the fault plan says so. Return how many messages were written or kept for resend."""
+    async def flush(self, answers: Sequence[Answer] = (), replies: Sequence[Reply] = ()) -> int:
+        """Send the reports the wire has released, then ``answers`` and ``replies``; cut the
+        connections if the fault plan says so. Return how many messages were written or kept
+        for resend."""
         async with self._lock:
             now = self._now()
             count = 0
@@ -162,7 +185,7 @@ class SimFixVenue:
                 for report in self.venue.take_copies():
                     await self._copy(report, now)
             for report in self.venue.due(now):
-                session_id = self._owners.get(report.cl_ord_id)
+                session_id = self._session_of(report)
                 if session_id is None:
                     log.warning("no session owns %s; report not sent: %s", report.cl_ord_id, report)
                     self.unrouted.append(report)
@@ -176,6 +199,9 @@ class SimFixVenue:
                 count += 1
                 if self._copy_sessions:
                     await self._copy(report, now, session_id, echo)
+            for session_id, reject in replies:
+                await self._deliver(self._sessions[session_id], "j", reject.body(), now)
+                count += 1
             return count
 
     async def log_out_all(self, text: str, timeout: float) -> None:
@@ -233,6 +259,26 @@ class SimFixVenue:
                 venue.status(cl_ord_id, now)
         return []
 
+    def _take_mass_status(
+        self, session: Session, message: FixMessage, now: datetime
+    ) -> list[Reply]:
+        """Ask the venue for the session's open orders (the answer comes through the wire),
+        or return the refusal of a request it will not answer."""
+        session_id = session.config.session_id
+        request = read_mass_status_request(message, session.config.begin_string)
+        if isinstance(request, BusinessReject):
+            return [(session_id, request)]
+        self.venue.mass_status(request.request_id, now, session=session_id)
+        return []
+
+    def _session_of(self, report: VenueReport) -> str | None:
+        """Return the session a report of the venue goes to: a mass status answer's asker,
+        or the owner of the report's ClOrdID."""
+        if report.mass_status is not None:
+            asker = report.mass_status.session
+            return asker if asker in self._sessions else None
+        return self._owners.get(report.cl_ord_id)
+
     def _may_use(self, session_id: str, cl_ord_id: ClOrdId) -> bool:
         owner = self._owners.get(cl_ord_id)
         return owner is None or owner == session_id
@@ -281,9 +327,10 @@ class SimFixVenue:
         echo: Echo | None = None,
     ) -> None:
         """Send the drop copy of a report sent (or to be sent) on a trading session; the
-        venue's own reports name their session by the owner of their ClOrdID."""
+        venue's own reports name their session by the owner of their ClOrdID (a mass status
+        answer by the session that asked)."""
         if session_id is None:
-            session_id = self._owners.get(report.cl_ord_id)
+            session_id = self._session_of(report)
             echo = self._echoes.get(report.cl_ord_id)
         origin = None
         if session_id is not None and session_id in self._sessions:

@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from keel.adapters.venues.sim.reports import (
+    MassStatusPart,
     ReportKind,
     StatementRow,
     VenueOrderState,
@@ -91,6 +92,7 @@ class SimOrder:
         text: str = "",
         response_to: RequestKind | None = None,
         cl_ord_id: ClOrdId | None = None,
+        mass_status: MassStatusPart | None = None,
     ) -> VenueReport:
         """Return a frozen snapshot of the order as a report of ``kind``.
 
@@ -117,6 +119,7 @@ class SimOrder:
             text=text,
             reason_code=code,
             response_to=response_to,
+            mass_status=mass_status,
         )
 
     def execution(

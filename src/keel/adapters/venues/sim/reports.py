@@ -74,6 +74,20 @@ DISPLAY_PRICE = Decimal("0.000001")
 
 
 @dataclass(frozen=True, slots=True)
+class MassStatusPart:
+    """Where one ``STATUS`` report stands in the answer to an order mass status request
+    (FIX MassStatusReqID 584, TotNumReports 911, LastRptRequested 912)."""
+
+    request_id: str
+    """The request's own id, echoed on every report of the answer."""
+    session: str
+    """The session that asked: the answer goes there (and lists only its orders)."""
+    total: int
+    """How many reports the answer has; 0 when no order is open (one report says so)."""
+    last: bool
+
+
+@dataclass(frozen=True, slots=True)
 class VenueReport:
     """One report from the venue about one order.
 
@@ -104,6 +118,8 @@ class VenueReport:
     reason_code: str | None = None
     response_to: RequestKind | None = None
     """On ``CANCEL_REJECTED``: whether a cancel or a replace was refused (FIX 434)."""
+    mass_status: MassStatusPart | None = None
+    """On a ``STATUS`` report that answers an order mass status request: its place there."""
 
     @property
     def is_fill(self) -> bool:
@@ -187,7 +203,7 @@ def unknown_order_answer(
     orig_cl_ord_id: ClOrdId | None,
     exec_id: ExecId | None,
     at: datetime,
-    code: str,
+    code: str | None,
     text: str,
     response_to: RequestKind | None = None,
     *,
@@ -196,6 +212,7 @@ def unknown_order_answer(
     symbol: str | None = None,
     order_qty: Decimal = ZERO,
     price: Decimal | None = None,
+    mass_status: MassStatusPart | None = None,
 ) -> VenueReport:
     """Return an answer about an order the venue has no record of (status REJECTED)."""
     return VenueReport(
@@ -219,6 +236,7 @@ def unknown_order_answer(
         text=text,
         reason_code=code,
         response_to=response_to,
+        mass_status=mass_status,
     )
 
 

@@ -25,16 +25,22 @@ from keel.adapters.venues.sim.market import (
     SyntheticMarket,
 )
 from keel.adapters.venues.sim.reports import (
+    MassStatusPart,
+    ReportKind,
     SimVenueError,
     StatementRow,
     Trade,
     VenueOrderState,
     VenueReport,
+    unknown_order_answer,
 )
 from keel.adapters.venues.sim.wire import Wire
 from keel.domain.enums import OrdType, Side, TimeInForce
 from keel.domain.ids import AccountId, ClOrdId
 from keel.domain.instruments import Instrument
+
+NO_OPEN_ORDERS = "no open orders"
+"""The text of a mass status answer when the session has no order open."""
 
 Depth = tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]
 """Book depth as ``(bids, asks)``, each a list of ``(price, qty)``, best first."""
@@ -128,6 +134,34 @@ class SimVenue:
         self._begin(now)
         self._engine.status(cl_ord_id, now)
         self._flush(now)
+
+    def mass_status(self, request_id: str, now: datetime, *, session: str = "") -> None:
+        """Take an order mass status request from ``session``: a STATUS report for each of
+        its orders the venue holds open, by venue order id, each carrying its place in the
+        answer (``VenueReport.mass_status``); when none is open, one STATUS report of no
+        order (OrderID NONE, REJECTED, total 0) says so. Another session's orders and
+        closed orders are not listed."""
+        self._begin(now)
+        engine = self._engine
+        orders = [o for o in engine.client_orders() if o.session == session and o.status.is_working]
+        orders.sort(key=lambda order: order.venue_order_id)
+        total = len(orders)
+        batch = [
+            order.report(
+                ReportKind.STATUS, engine.next_exec_id(), now,
+                mass_status=MassStatusPart(request_id, session, total, last=n == total),
+            )
+            for n, order in enumerate(orders, start=1)
+        ]  # fmt: skip
+        if not batch:
+            nothing = MassStatusPart(request_id, session, 0, last=True)
+            batch = [
+                unknown_order_answer(
+                    ReportKind.STATUS, ClOrdId("NONE"), None, engine.next_exec_id(), now,
+                    None, NO_OPEN_ORDERS, mass_status=nothing,
+                )
+            ]  # fmt: skip
+        self._send(batch, now)
 
     def tick(self, now: datetime) -> None:
         """Move the market one step; resting orders the price walks through get filled."""
@@ -273,7 +307,9 @@ class SimVenue:
         self._market.open(now)
 
     def _flush(self, now: datetime) -> None:
-        batch = self._engine.take_reports()
+        self._send(self._engine.take_reports(), now)
+
+    def _send(self, batch: list[VenueReport], now: datetime) -> None:
         self._truth.extend(batch)
         self._wire.send(batch, now)
 
