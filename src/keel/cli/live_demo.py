@@ -24,6 +24,7 @@ from rich.console import Console
 
 from keel.adapters.clock import SystemClock
 from keel.adapters.fix.config import SessionConfig
+from keel.adapters.fix.venue_mapping import VenueMapping
 from keel.adapters.statements import mappings_from_config
 from keel.adapters.statements.source import statement_reader
 from keel.adapters.store.sqlite import SqliteStore
@@ -88,7 +89,7 @@ async def start_demo(db: Path, *, tick_interval: float | None = 0.5) -> DemoStac
     link = VenueLink(
         SessionConfig("FIX.4.4", "KEEL", "SIM", initiator=True, app_msg_types=VENUE_MESSAGES,
                       reset_on_logon=True),
-        "127.0.0.1", venue.port,
+        "127.0.0.1", venue.port, VenueMapping("SIM", 1, "FIX.4.4", mass_status=True),
     )  # fmt: skip
     instruments = {listing.instrument.symbol: listing.instrument for listing in DEFAULT_LISTINGS}
     node = Node(store, clock, NodeConfig(instruments=instruments, venues=[link],
