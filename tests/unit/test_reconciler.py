@@ -4,6 +4,7 @@ memory store, the real sequencer and a statement reader that returns prepared li
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -31,6 +32,8 @@ from keel.domain.inputs import (
     Input,
     NewOrderAccepted,
     SentToVenue,
+    TradeBust,
+    TradeCorrection,
     VenueAck,
 )
 from keel.domain.recon import BrokerFill, BrokerSource
@@ -85,7 +88,10 @@ def _copy(exec_id: str, exec_type: str, status: OrderStatus, qty: int = 0) -> Dr
 
 
 def _runs(
-    *lines: BrokerFill, runs: int = 1, copies: tuple[DropCopyReport, ...] = ()
+    *lines: BrokerFill,
+    runs: int = 1,
+    copies: tuple[DropCopyReport, ...] = (),
+    more: tuple[Input, ...] = (),
 ) -> tuple[list[dict[str, Any]], MemoryStore]:
     store = MemoryStore()
     store.migrate()
@@ -95,7 +101,7 @@ def _runs(
         sequencer = Sequencer(store, clock, tune_collector=False)
         await sequencer.start()
         try:
-            for inp in _filled_order("O1", "E1"):
+            for inp in (*_filled_order("O1", "E1"), *more):
                 await sequencer.submit(inp, source="test")
             for copy in copies:
                 await sequencer.submit(copy, source="dropcopy:SIM")
@@ -165,6 +171,29 @@ def test_the_drop_copys_view_of_an_order_is_compared_with_keels() -> None:
     assert (found["kind"], found["level"], found["order_id"]) == ("STATUS_MISMATCH", "ORDER", "O1")
     assert "Keel has it PARTIALLY_FILLED, the venue reports it CANCELED" in found["explanation"]
     assert [x.kind for x in store.exceptions_for_order("O1")] == ["STATUS_MISMATCH"]
+
+
+def test_a_bust_and_a_correction_on_the_drop_copy_are_applied_before_comparing() -> None:
+    traded = _copy("E1", "F", OrderStatus.PARTIALLY_FILLED, 100)
+    busted = replace(_copy("E1-B", "H", OrderStatus.NEW), ref_exec_id=ExecId("E1"))
+    corrected = replace(
+        _copy("E1-C", "G", OrderStatus.PARTIALLY_FILLED, 80), ref_exec_id=ExecId("E1")
+    )
+    bust = TradeBust(**_stamp("O1"), exec_id=ExecId("E1-B"), ref_exec_id=ExecId("E1"))
+    correction = TradeCorrection(**_stamp("O1"), exec_id=ExecId("E1-C"),
+                                 ref_exec_id=ExecId("E1"), last_qty=Decimal(80),
+                                 last_px=Decimal("10.00"))  # fmt: skip
+
+    [after_bust], _ = _runs(copies=(traded, busted), more=(bust,))
+    [after_correction], _ = _runs(copies=(traded, corrected), more=(correction,))
+    [unmatched], _ = _runs(copies=(traded, corrected), more=(bust,))
+
+    fill_breaks = [b for b in after_bust["breaks"] if b["level"] == "FILL"]
+    assert fill_breaks == []
+    assert [b for b in after_correction["breaks"] if b["level"] == "FILL"] == []
+    assert [b["kind"] for b in unmatched["breaks"] if b["level"] == "FILL"] == [
+        "MISSING_INTERNALLY"
+    ]  # the broker corrected a trade Keel busted
 
 
 def test_an_unknown_broker_is_refused_before_anything_is_recorded() -> None:

@@ -63,6 +63,8 @@ from keel.domain.recon import (
 
 FILL_EXEC_TYPES = frozenset({"F", "1", "2"})
 """ExecType(150) of a trade (FIX 4.4 ``F``; FIX 4.2 partial and full fill ``1``, ``2``)."""
+AMENDING_EXEC_TYPES = frozenset({"G", "H"})
+"""ExecType(150) of a trade correction and a trade bust."""
 
 
 class ReconInputError(AppError):
@@ -222,6 +224,9 @@ class Reconciler:
             report = codec.decode_input("DropCopyReport", record.payload)
             assert isinstance(report, DropCopyReport)
             ref = f"input {record.input_seq}"
+            if report.exec_type in AMENDING_EXEC_TYPES and report.ref_exec_id:
+                fills = _amended(fills, report, setup.venue, ref)
+                continue
             fill = _as_fill(report, setup.venue, ref)
             if fill is not None:
                 fills.append(fill)
@@ -325,9 +330,28 @@ class Reconciler:
         return None
 
 
-def _as_fill(report: DropCopyReport, venue: VenueId, ref: str) -> BrokerFill | None:
+def _amended(
+    fills: list[BrokerFill], report: DropCopyReport, venue: VenueId, ref: str
+) -> list[BrokerFill]:
+    """The broker's fills after a correction or bust of one of them: a bust takes the trade
+    away; a correction replaces it with the correction's ExecID, quantity and price (as
+    Keel books a correction). A report amending a trade not seen is not a fill."""
+    kept = [f for f in fills if f.exec_id != report.ref_exec_id]
+    if report.exec_type == "G":
+        original = next((f for f in fills if f.exec_id == report.ref_exec_id), None)
+        corrected = _as_fill(report, venue, ref, trade=True)
+        if original is not None and corrected is not None:
+            kept.append(corrected._replace(trade_date=original.trade_date))
+    return kept
+
+
+def _as_fill(
+    report: DropCopyReport, venue: VenueId, ref: str, *, trade: bool = False
+) -> BrokerFill | None:
     """A drop-copy report of a trade as a broker fill (other reports are not fills)."""
-    if report.exec_type not in FILL_EXEC_TYPES or not report.last_qty or not report.last_px:
+    if not trade and report.exec_type not in FILL_EXEC_TYPES:
+        return None
+    if not report.last_qty or not report.last_px:
         return None
     try:
         side = Side(report.side)

@@ -308,6 +308,10 @@ class DropCopyReport(BaseInput):
     broker: str
     exec_id: ExecId
     exec_type: str
+    """ExecType(150) as in FIX 4.4: ``F`` a trade, ``G`` a trade correction, ``H`` a bust (a
+    FIX 4.2 report's ExecTransType 1 and 2 are read as ``H`` and ``G``)."""
+    ref_exec_id: ExecId | None = None
+    """For a correction or bust: the ExecID of the trade it amends."""
     cl_ord_id: ClOrdId | None = None
     venue_order_id: VenueOrderId | None = None
     account: str | None = None

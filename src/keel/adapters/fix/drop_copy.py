@@ -84,7 +84,8 @@ class DropCopyGateway:
         report = DropCopyReport(
             order_id=self._order_of(cl_ord_id, venue_order_id),
             ingest_time=now, event_time=transact or now, broker=self.broker,
-            exec_id=ExecId(exec_id), exec_type=message.get_str(t.EXEC_TYPE) or "",
+            exec_id=ExecId(exec_id), exec_type=_exec_type(message),
+            ref_exec_id=ExecId(ref) if (ref := message.get_str(t.EXEC_REF_ID)) else None,
             cl_ord_id=ClOrdId(cl_ord_id) if cl_ord_id else None,
             venue_order_id=VenueOrderId(venue_order_id) if venue_order_id else None,
             account=message.get_str(t.ACCOUNT), symbol=message.get_str(t.SYMBOL) or "",
@@ -125,6 +126,17 @@ class DropCopyGateway:
             (t.BUSINESS_REJECT_REASON, reason),
             (t.TEXT, text),
         ])  # fmt: skip
+
+
+def _exec_type(message: FixMessage) -> str:
+    """ExecType in FIX 4.4's terms: a 4.2 report says correct and cancel (bust) in
+    ExecTransType, and a trade as ExecType 1 or 2."""
+    trans = message.get_str(t.EXEC_TRANS_TYPE)
+    if trans == "1":
+        return "H"
+    if trans == "2":
+        return "G"
+    return message.get_str(t.EXEC_TYPE) or ""
 
 
 def _side(code: str | None) -> str:
