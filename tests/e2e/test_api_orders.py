@@ -348,3 +348,39 @@ def test_malformed_json_and_a_revoked_key_are_answered_as_problems(tmp_path: Pat
         assert revoked.status_code == 401
 
     run(scenario, tmp_path)
+
+
+def test_orders_and_fills_are_listed_a_page_at_a_time_within_the_users_accounts(
+    tmp_path: Path,
+) -> None:
+    async def scenario(a: Api) -> None:
+        _, key = Users(a.node.store).add("bob", "trader", ["FUND-B"], SystemClock().now())
+        bob = {"Authorization": f"Bearer {key}"}
+        mine = [(await a.http.post("/v1/orders", json=ORDER, headers=a.trader)).json()["order_id"]
+                for _ in range(5)]  # fmt: skip
+        theirs = {**ORDER, "account": "FUND-B"}
+        (await a.http.post("/v1/orders", json=theirs, headers=bob)).raise_for_status()
+        for order_id in mine:
+            await a.until_status(order_id, {"FILLED"})
+
+        seen: list[str] = []
+        cursor = None
+        while True:
+            query = "/v1/orders?limit=2" + (f"&after={cursor}" if cursor else "")
+            page = (await a.http.get(query, headers=a.trader)).json()
+            assert len(page["orders"]) <= 2
+            seen += [o["order_id"] for o in page["orders"]]
+            cursor = page["next"]
+            if cursor is None:
+                break
+        fills = (await a.http.get("/v1/fills?limit=3", headers=a.trader)).json()
+        filtered = (await a.http.get("/v1/orders?status=FILLED&symbol=ACME&account=FUND-B",
+                                     headers=a.trader)).json()  # fmt: skip
+
+        assert seen == mine  # ids sort by creation time; FUND-B's order is not alice's
+        assert len(fills["fills"]) == 3
+        assert fills["next"] == fills["fills"][-1]["fill_id"]
+        assert {f["account"] for f in fills["fills"]} == {"FUND-A"}
+        assert filtered["orders"] == []  # not alice's account: nothing, not an error
+
+    run(scenario, tmp_path)

@@ -10,7 +10,7 @@ first answer and changes nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,6 +32,10 @@ from keel.domain.ids import ExceptionId, ExecId, OrderId
 from keel.domain.inputs import ExceptionWork
 from keel.domain.instruments import Violation
 from keel.domain.order import Order
+
+SELECT_PAGE = 500
+"""Rows asked of the store at a time by the list queries."""
+PRIMARY_KEY = {"orders": "order_id", "fills": "fill_id", "exceptions": "exception_id"}
 
 WORKING = frozenset({
     OrderStatus.PENDING_NEW, OrderStatus.SENT, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED,
@@ -307,12 +311,13 @@ class OrderDesk:
         the cursor of the next page (None at the end). ``created_from`` is inclusive,
         ``created_to`` exclusive."""
         _require(user, Permission.READ)
-        wanted = ((status, "status"), (account, "account"), (symbol, "instrument"))
+        where = self._entitled(user, account)
+        for value, column in ((status, "status"), (symbol, "instrument")):
+            if value is not None:
+                where[column] = value
         rows = (
-            row for row in self._rows("orders")
-            if user.sees(row["account"])
-            and not any(value is not None and row[col] != value for value, col in wanted)
-            and (created_from is None or row["created_at"] >= created_from)
+            row for row in self._selected("orders", where, after)
+            if (created_from is None or row["created_at"] >= created_from)
             and (created_to is None or row["created_at"] < created_to)
         )  # fmt: skip
         page, cursor = _page(rows, "order_id", after, limit)
@@ -336,13 +341,10 @@ class OrderDesk:
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Return a page of the user's fills by fill id, and the next page's cursor."""
         _require(user, Permission.READ)
-        rows = (
-            row for row in self._rows("fills")
-            if user.sees(row["account"])
-            and (order_id is None or row["order_id"] == order_id)
-            and (account is None or row["account"] == account)
-        )  # fmt: skip
-        return _page(rows, "fill_id", after, limit)
+        where = self._entitled(user, account)
+        if order_id is not None:
+            where["order_id"] = order_id
+        return _page(self._selected("fills", where, after), "fill_id", after, limit)
 
     def positions(self, user: User, *, account: str | None = None) -> list[dict[str, Any]]:
         """Return the user's positions by account and instrument."""
@@ -375,6 +377,24 @@ class OrderDesk:
 
     def _rows(self, table: str) -> Iterator[dict[str, Any]]:
         return self._store.read_table(table)
+
+    @staticmethod
+    def _entitled(user: User, account: str | None) -> dict[str, str | Collection[str]]:
+        """The filter that keeps a query to the user's accounts (and ``account``, if given)."""
+        if account is not None:
+            return {"account": account if user.sees(account) else frozenset()}
+        return {} if user.role is Role.ADMIN else {"account": user.accounts}
+
+    def _selected(
+        self, table: str, where: dict[str, str | Collection[str]], after: str | None
+    ) -> Iterator[dict[str, Any]]:
+        """The rows the store finds for ``where``, after ``after``, a page at a time."""
+        while True:
+            rows = self._store.select_rows(table, where, after=after, limit=SELECT_PAGE)
+            yield from rows
+            if len(rows) < SELECT_PAGE:
+                return
+            after = rows[-1][PRIMARY_KEY[table]]
 
     def _visible(self, user: User, order_id: str) -> Order:
         order = self._sequencer.open_orders.get(OrderId(order_id)) or load_order(

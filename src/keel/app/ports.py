@@ -6,7 +6,7 @@ Adapters implement them; ``keel.bootstrap`` chooses which. Every store implement
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -138,6 +138,19 @@ class EventStore(Protocol):
 
     def find_exception(self, exception_id: str) -> ExceptionRow | None:
         """Return one exception by its id, or None."""
+        ...
+
+    def select_rows(
+        self,
+        table: str,
+        where: Mapping[str, str | Collection[str]],
+        *,
+        after: str | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        """Return up to ``limit`` rows of a projection table keyed by one column, in key
+        order after ``after``, whose text columns match ``where`` (a value: equal to it; a
+        collection: one of them). The list endpoints' query: the store does the filtering."""
         ...
 
     def read_table(self, table: str) -> Iterator[dict[str, Any]]:

@@ -533,6 +533,39 @@ class TestReadingTheProjections:
         store.commit(a_batch(orders=[an_order(i) for i in ids]))
         assert [r["order_id"] for r in store.read_table("orders")] == sorted(ids)
 
+    def test_select_rows_filters_in_the_store_by_key_after_a_cursor(
+        self, store: EventStore
+    ) -> None:
+        orders = [
+            an_order("ORD-1", status="NEW", account="FUND-A"),
+            an_order("ORD-2", status="FILLED", account="FUND-A"),
+            an_order("ORD-3", status="NEW", account="FUND-B"),
+            an_order("ORD-4", status="NEW", account="FUND-C"),
+            an_order("ORD-5", status="NEW", account="FUND-A", instrument="BOLT"),
+        ]
+        store.commit(a_batch(orders=orders))
+
+        def ids(**kw: Any) -> list[str]:
+            where = kw.pop("where")
+            return [row["order_id"] for row in store.select_rows("orders", where, **kw)]
+
+        assert ids(where={"status": "NEW"}) == ["ORD-1", "ORD-3", "ORD-4", "ORD-5"]
+        assert ids(where={"status": "NEW", "account": {"FUND-A", "FUND-B"}}) == [
+            "ORD-1", "ORD-3", "ORD-5",
+        ]  # fmt: skip
+        assert ids(where={"status": "NEW"}, after="ORD-1", limit=2) == ["ORD-3", "ORD-4"]
+        assert ids(where={"account": "FUND-A", "instrument": "BOLT"}) == ["ORD-5"]
+        assert ids(where={"account": set()}) == []
+        assert ids(where={}) == ["ORD-1", "ORD-2", "ORD-3", "ORD-4", "ORD-5"]
+        [row] = store.select_rows("orders", {"order_id": "ORD-2"})
+        assert exact(row) == exact(_as_dict(orders[1]))
+
+    def test_select_rows_refuses_what_it_cannot_filter(self, store: EventStore) -> None:
+        with pytest.raises(StoreError):
+            store.select_rows("positions", {})
+        with pytest.raises(StoreError):
+            store.select_rows("orders", {"qty": "10"})
+
     def test_read_table_refuses_a_table_that_is_not_a_projection(self, store: EventStore) -> None:
         with pytest.raises(StoreError):
             store.read_table("events")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import Counter
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,7 @@ from keel.adapters.store.tables import (
     Table,
     bare_client_order_id,
     projection_parts,
+    selectable,
 )
 from keel.adapters.store.values import MEMORY_IN, Codecs
 from keel.app.errors import StoreError
@@ -499,6 +500,34 @@ class MemoryStore:
             self._ready()
             found: ExceptionRow | None = self._tables["exceptions"].get((exception_id,))
             return found
+
+    def select_rows(
+        self,
+        table: str,
+        where: Mapping[str, str | Collection[str]],
+        *,
+        after: str | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        """Return up to ``limit`` rows of a one-key projection table matching ``where``, in
+        key order after ``after`` (see the port)."""
+        try:
+            spec = selectable(table, where)
+        except ValueError as e:
+            raise StoreError(str(e)) from e
+        key = spec.key[0]
+        found: list[dict[str, Any]] = []
+        for row in self.read_table(table):
+            if after is not None and row[key] <= after:
+                continue
+            if all(
+                row[name] == wanted if isinstance(wanted, str) else row[name] in wanted
+                for name, wanted in where.items()
+            ):
+                found.append(row)
+                if len(found) >= limit:
+                    break
+        return found
 
     def read_table(self, table: str) -> Iterator[dict[str, Any]]:
         """Yield every row of a projection table as column -> value, by primary key."""

@@ -8,19 +8,20 @@ transaction (checking again inside it, so two processes migrating at once are sa
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
 from keel.adapters.store.schema import Migration, pending
-from keel.adapters.store.sql import Queries
+from keel.adapters.store.sql import Queries, column_list, ident
 from keel.adapters.store.tables import (
     PROJECTIONS,
     REF_KINDS,
     Table,
     batch_parts,
     projection_parts,
+    selectable,
 )
 from keel.adapters.store.values import Codecs, datetime_text
 from keel.app.errors import StoreError
@@ -404,6 +405,44 @@ class SqlStore(ABC):
         if spec is None:
             raise StoreError(f"no projection table {table!r}; there are {', '.join(PROJECTIONS)}")
         return self._pages(spec)
+
+    def select_rows(
+        self,
+        table: str,
+        where: Mapping[str, str | Collection[str]],
+        *,
+        after: str | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        """Return up to ``limit`` rows of a one-key projection table matching ``where``, in
+        key order after ``after`` (see the port)."""
+        try:
+            spec = selectable(table, where)
+        except ValueError as e:
+            raise StoreError(str(e)) from e
+        p = self._q.dialect.param
+        key = spec.key[0]
+        clauses: list[str] = []
+        params: list[Any] = []
+        for name, wanted in where.items():
+            if isinstance(wanted, str):
+                clauses.append(f"{ident(name)} = {p}")
+                params.append(wanted)
+                continue
+            values = sorted(wanted)
+            if not values:
+                return []
+            clauses.append(f"{ident(name)} IN ({', '.join([p] * len(values))})")
+            params.extend(values)
+        if after is not None:
+            clauses.append(f"{ident(key)} > {p}")
+            params.append(after)
+        sql = f"SELECT {column_list(spec)} FROM {spec.name}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += f" ORDER BY {ident(key)} LIMIT {p}"
+        codec = self._c.by_table[spec.name]
+        return [codec.decode_dict(row) for row in self._fetch(sql, [*params, limit])]
 
     def _pages(self, table: Table[Any]) -> Iterator[dict[str, Any]]:
         codec = self._c.by_table[table.name]

@@ -111,6 +111,19 @@ assert tuple(PROJECTIONS) == PROJECTION_TABLES
 
 ALL_TABLES: tuple[Table[Any], ...] = (INPUTS, EVENTS, KEYS, *PROJECTIONS.values())
 
+def selectable(table: str, where: Collection[str]) -> Table[Any]:
+    """Return the projection table ``select_rows`` may filter by ``where``'s columns: one
+    keyed by one column, the filters on its text columns. Raise ``ValueError`` otherwise."""
+    spec = PROJECTIONS.get(table)
+    if spec is None or len(spec.key) != 1:
+        raise ValueError(f"{table!r} is not a projection table keyed by one column")
+    kinds = {c.name: c.kind for c in spec.columns}
+    for name in where:
+        if kinds.get(name) != "text":
+            raise ValueError(f"{table}.{name} is not a text column to filter by")
+    return spec
+
+
 TERMINAL = tuple(sorted(str(s) for s in TERMINAL_STATUSES))
 """The order statuses that close an order: such orders are not loaded at start."""
 
