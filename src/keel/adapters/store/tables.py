@@ -111,6 +111,7 @@ assert tuple(PROJECTIONS) == PROJECTION_TABLES
 
 ALL_TABLES: tuple[Table[Any], ...] = (INPUTS, EVENTS, KEYS, *PROJECTIONS.values())
 
+
 def selectable(table: str, where: Collection[str]) -> Table[Any]:
     """Return the projection table ``select_rows`` may filter by ``where``'s columns: one
     keyed by one column, the filters on its text columns. Raise ``ValueError`` otherwise."""
