@@ -31,7 +31,8 @@ from typing import Any
 from keel.app import codec
 from keel.app.errors import AppError
 from keel.app.ports import Clock, EventStore
-from keel.app.records import ReconRunRow
+from keel.app.records import ExceptionRow, ReconRunRow
+from keel.app.results import Result
 from keel.app.sequencer import Sequencer
 from keel.domain.amounts import ZERO
 from keel.domain.cases import CASE_PREFIX, case_stream
@@ -163,8 +164,7 @@ class Reconciler:
             keel_orders=keel_orders, venue_orders=copies.orders, as_of=copies.as_of,
         )  # fmt: skip
         located = [(b, b.order_id or self._order_of(b)) for b in found.breaks]
-        breaks = [await self._file(b, order_id, run_id, actor)
-                  for b, order_id in _without_echoes(located)]  # fmt: skip
+        breaks = await self._file_all(_without_echoes(located), run_id, actor)
         unexplained = [b for b in breaks if b["state"] != "RESOLVED_BEFORE"]
         fills = found.fills
         summary = {
@@ -278,10 +278,26 @@ class Reconciler:
         ]  # fmt: skip
 
     # -- the breaks -----------------------------------------------------------------------
-    async def _file(
+    async def _file_all(
+        self, breaks: Sequence[Located], run_id: str, actor: str
+    ) -> list[dict[str, Any]]:
+        """Raise every break on its order or case at once (one group commit for many), and
+        return them as reported."""
+        filed = [self._file(found, order_id, run_id, actor) for found, order_id in breaks]
+        pending = [self._sequencer.enqueue(inp, source="recon") for _, inp, _ in filed if inp]
+        results = iter(await asyncio.gather(*pending))
+        views = []
+        for view, inp, known in filed:
+            if inp is not None:
+                _outcome(view, next(results), known)
+            views.append(view)
+        return views
+
+    def _file(
         self, found: Break, order_id: OrderId | None, run_id: str, actor: str
-    ) -> dict[str, Any]:
-        """Raise the break on its order (or say why not) and return it as reported."""
+    ) -> tuple[dict[str, Any], BreakFound | None, ExceptionRow | None]:
+        """The break as reported, the input that raises it (None if it was resolved
+        before), and the exception it already is, if any."""
         view = _break_view(found)
         if order_id is None:  # no order holds it: a case of its own, in the same queue
             digest = hashlib.sha256(found.break_key.encode()).hexdigest()[:16]
@@ -298,25 +314,15 @@ class Reconciler:
         if known is not None and known.status == ExceptionStatus.RESOLVED.value:
             view.update(state="RESOLVED_BEFORE", exception_id=known.exception_id,
                         resolution=known.resolution_kind or "CLEARED")  # fmt: skip
-            return view
+            return view, None, known
         now = self._clock.now()
-        result = await self._sequencer.submit(
-            BreakFound(
-                order_id=stream, ingest_time=now, event_time=now,
-                kind=ExceptionKind(found.kind.value), break_key=found.break_key,
-                summary=found.explanation, evidence=found.labelled(), run_id=run_id,
-                exec_id=found.exec_id, actor=actor,
-            ),
-            source="recon",
+        raising = BreakFound(
+            order_id=stream, ingest_time=now, event_time=now,
+            kind=ExceptionKind(found.kind.value), break_key=found.break_key,
+            summary=found.explanation, evidence=found.labelled(), run_id=run_id,
+            exec_id=found.exec_id, actor=actor,
         )  # fmt: skip
-        raised = result.exceptions[0].exception_id if result.exceptions else None
-        if raised is not None:
-            view.update(state="RAISED", exception_id=raised)
-        elif result.outcome is Outcome.IGNORED:
-            view.update(state="STILL_OPEN", exception_id=known.exception_id if known else None)
-        else:
-            view.update(state=str(result.outcome), note=result.note)
-        return view
+        return view, raising, known
 
     def _order_of(self, found: Break) -> OrderId | None:
         """The Keel order a broker's report names by its ClOrdID or order id, if any."""
@@ -364,6 +370,17 @@ def _as_fill(
         report.cl_ord_id, AccountId(report.account or ""), InstrumentId(report.symbol), side,
         report.last_qty, report.last_px, day, None, when,
     )  # fmt: skip
+
+
+def _outcome(view: dict[str, Any], result: Result, known: ExceptionRow | None) -> None:
+    """Say in the break's view what raising it did."""
+    raised = result.exceptions[0].exception_id if result.exceptions else None
+    if raised is not None:
+        view.update(state="RAISED", exception_id=raised)
+    elif result.outcome is Outcome.IGNORED:
+        view.update(state="STILL_OPEN", exception_id=known.exception_id if known else None)
+    else:
+        view.update(state=str(result.outcome), note=result.note)
 
 
 def _as_order(report: DropCopyReport, venue: VenueId, ref: str) -> VenueOrder | None:
