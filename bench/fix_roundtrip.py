@@ -6,7 +6,8 @@ ExecutionReport back.
 2. Keel, durable: the same QuickFIX client -> Keel's acceptor -> intake -> sequencer
    (SQLite, synchronous=FULL: every input committed before anything leaves) -> Keel's venue
    initiator -> the simulated venue (``keel venue-sim``, its own process) -> back the same
-   way. Keel runs in this process.
+   way. Keel runs in a process of its own, as ``keel serve`` does: the harness (which reads
+   the client's events and times them) never shares Keel's interpreter.
 
 Each run sends ``--orders`` orders (buys and sells in turn, one share each, marketable) as
 fast as the client can, after a warm-up. Figures: orders/s from the first send to the last
@@ -70,9 +71,13 @@ def measure(
     start = len(client.events)
     client.burst(orders, prefix=prefix, buy_price=BUY_AT, sell_price=SELL_AT)
     deadline = time.monotonic() + timeout
+    filled, looked = 0, start
     while True:
         client.count(lambda _e: False)
-        if sum(1 for e in client.events[start:] if _filled(e, prefix)) >= orders:
+        arrived = client.events[looked:]
+        looked += len(arrived)
+        filled += sum(1 for e in arrived if _filled(e, prefix))  # each event looked at once
+        if filled >= orders:
             break
         if time.monotonic() > deadline:
             raise SystemExit(f"{prefix}: not every order filled within {timeout} s")
@@ -113,19 +118,18 @@ def baseline(tmp: Path, orders: int, warmup: int) -> float:
         broker.stop()
 
 
-async def keel(tmp: Path, orders: int, warmup: int, venue_kind: str = "sim") -> float:
+def keel(tmp: Path, orders: int, warmup: int, venue_kind: str = "sim") -> float:
     """Keel's durable round trip to the simulated venue (``venue_kind="sim"``, the path the
     issue names) or to a QuickFIX acceptor that fills at once (``"quickfix"``: what Keel
-    itself costs, with a venue that costs next to nothing)."""
+    itself costs, with a venue that costs next to nothing). Keel runs in its own process
+    (``serve_keel``); this one only drives the client and times it."""
     venue_port = free_port()
     venue_log = tmp / f"venue-{venue_kind}.log"
     broker: QuickFixPeer | None = None
     venue: subprocess.Popen[str] | None = None
     if venue_kind == "quickfix":
-        broker = await asyncio.to_thread(
-            QuickFixPeer, role="acceptor", port=venue_port, sender="SIM", target="KEEL",
-            store=tmp / "qf-venue", extra=("--auto-fill", "--quiet"),
-        )  # fmt: skip
+        broker = QuickFixPeer(role="acceptor", port=venue_port, sender="SIM", target="KEEL",
+                              store=tmp / "qf-venue", extra=("--auto-fill", "--quiet"))  # fmt: skip
     else:
         with venue_log.open("w") as log_file:
             venue = subprocess.Popen(
@@ -136,8 +140,48 @@ async def keel(tmp: Path, orders: int, warmup: int, venue_kind: str = "sim") -> 
         while "listening" not in venue_log.read_text():
             if venue.poll() is not None:
                 raise SystemExit(f"venue-sim did not start: {venue_log.read_text()[-2000:]}")
-            await asyncio.sleep(0.05)
-    store = SqliteStore(tmp / f"keel-{venue_kind}.db")
+            time.sleep(0.05)
+    client_port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve-keel", str(tmp / f"keel-{venue_kind}.db"),
+         str(venue_port), str(client_port)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert server.stdout is not None
+    assert server.stdin is not None
+    if server.stdout.readline().strip() != "ready":
+        raise SystemExit("Keel did not start")
+    client = QuickFixPeer(role="initiator", port=client_port, sender="CLIENT", target="KEEL",
+                          store=tmp / f"keel-client-{venue_kind}", extra=("--quiet",))  # fmt: skip
+    try:
+        client.wait_for(lambda e: e["event"] == "logon", 20)
+        try:
+            measure(client, warmup, "W", 120)
+            rate, latencies = measure(client, orders, "K", 300)
+        except SystemExit:
+            if venue is not None:
+                print(f"venue-sim's last words: {venue_log.read_text()[-3000:]}")
+            raise
+        name = "keel venue-sim" if venue_kind == "sim" else "QuickFIX venue"
+        report(f"Keel, durable, to {name}", rate, latencies)
+        return rate
+    finally:
+        client.stop()
+        server.stdin.close()  # Keel stops: what it says about its commits comes last
+        print(f"{'':<34} {server.stdout.read().strip()}")
+        server.wait(timeout=30)
+        if venue is not None:
+            venue.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                venue.wait(timeout=10)
+        if broker is not None:
+            broker.stop()
+
+
+async def serve_keel(db: Path, venue_port: int, client_port: int) -> None:
+    """Run Keel's node (client acceptor, sequencer on SQLite, venue initiator) until stdin
+    closes; say ``ready`` once the venue session is up, and the commit counts at the end."""
+    store = SqliteStore(db)
     store.migrate()
     config = NodeConfig(
         instruments={"ACME": ACME},
@@ -147,44 +191,26 @@ async def keel(tmp: Path, orders: int, warmup: int, venue_kind: str = "sim") -> 
         venues=[VenueLink(SessionConfig("FIX.4.4", "KEEL", "SIM", initiator=True,
                                         app_msg_types=VENUE_MESSAGES),
                           "127.0.0.1", venue_port)],
-        default_venue="SIM",
+        default_venue="SIM", client_port=client_port,
     )  # fmt: skip
     node = Node(store, SystemClock(), config)
     await node.start()
-    client = await asyncio.to_thread(
-        QuickFixPeer, role="initiator", port=node.client_port, sender="CLIENT", target="KEEL",
-        store=tmp / f"keel-client-{venue_kind}", extra=("--quiet",),
-    )  # fmt: skip
     try:
-        await asyncio.to_thread(client.wait_for, lambda e: e["event"] == "logon", 20)
         while node.venues["SIM"].connection is None:
             await asyncio.sleep(0.05)
-        try:
-            await asyncio.to_thread(measure, client, warmup, "W", 120)
-            rate, latencies = await asyncio.to_thread(measure, client, orders, "K", 300)
-        except SystemExit:
-            if venue is not None:
-                print(f"venue-sim's last words: {venue_log.read_text()[-3000:]}")
-            raise
-        name = "keel venue-sim" if venue_kind == "sim" else "QuickFIX venue"
-        report(f"Keel, durable, to {name}", rate, latencies)
-        print(f"{'':<34} {node.sequencer.batches:,} commits for "
-              f"{node.sequencer.committed_inputs:,} inputs; "
-              f"{node.journal.groups:,} FIX journal commits")  # fmt: skip
-        return rate
+        print("ready", flush=True)
+        await asyncio.to_thread(sys.stdin.read)  # until the harness closes our stdin
     finally:
-        await asyncio.to_thread(client.stop)
         await node.stop()
         store.close()
-        if venue is not None:
-            venue.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                venue.wait(timeout=10)
-        if broker is not None:
-            await asyncio.to_thread(broker.stop)
+    print(f"{node.sequencer.batches:,} commits for {node.sequencer.committed_inputs:,} inputs; "
+          f"{node.journal.groups:,} FIX journal commits", flush=True)  # fmt: skip
 
 
 def main() -> int:
+    if len(sys.argv) == 5 and sys.argv[1] == "--serve-keel":  # Keel's own process
+        asyncio.run(serve_keel(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=2_000)
     parser.add_argument("--warmup", type=int, default=200)
@@ -198,9 +224,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         base = baseline(Path(tmp), args.orders, args.warmup)
-        ours = asyncio.run(keel(Path(tmp), args.orders, args.warmup))
+        ours = keel(Path(tmp), args.orders, args.warmup)
         if not args.sim_only:
-            asyncio.run(keel(Path(tmp), args.orders, args.warmup, "quickfix"))
+            keel(Path(tmp), args.orders, args.warmup, "quickfix")
     print(f"ratio Keel / QuickFIX pair: {ours / base:.2f}  "
           f"target >= 1.00: {'PASS' if ours >= base else 'FAIL'}  "
           f"({time.perf_counter() - start:.0f} s)")  # fmt: skip
