@@ -27,12 +27,12 @@ from keel.api.audit import AuditMiddleware
 from keel.api.exceptions import exception_routes
 from keel.api.fields import DecimalText
 from keel.api.recon import recon_routes
-from keel.app.desk import (
+from keel.app.desk import OrderDesk
+from keel.app.desk_common import (
     ConflictError,
     DeskError,
     ForbiddenError,
     NotFoundError,
-    OrderDesk,
     RequestRefusedError,
 )
 from keel.app.feed import EventFeed, StreamTooSlowError
@@ -316,7 +316,7 @@ def create_app(
         after: Annotated[str | None, Query(description="the cursor of the previous page")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
-        found, cursor = desk.exceptions(user, status=status, kind=kind, after=after,
+        found, cursor = desk.queue.page(user, status=status, kind=kind, after=after,
                                         limit=limit)  # fmt: skip
         return {"exceptions": found, "next": cursor}
 

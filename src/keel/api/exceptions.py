@@ -16,7 +16,9 @@ from fastapi import Depends, FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from keel.api.fields import DecimalText
-from keel.app.desk import OrderDesk, RequestRefusedError, WorkTerms
+from keel.app.desk import OrderDesk
+from keel.app.desk_common import RequestRefusedError
+from keel.app.exception_queue import WorkTerms
 from keel.app.users import User
 from keel.domain.enums import ResolutionKind, WorkflowAction
 from keel.domain.instruments import Violation
@@ -82,7 +84,7 @@ def exception_routes(
     async def step(
         request: Request, user: User, exception_id: str, action: WorkflowAction, terms: WorkTerms
     ) -> dict[str, Any]:
-        view, event_seqs = await desk.work_exception(user, exception_id, action, terms)
+        view, event_seqs = await desk.queue.work(user, exception_id, action, terms)
         request.state.event_seqs = event_seqs
         return view
 
@@ -90,7 +92,7 @@ def exception_routes(
     async def get_exception(
         exception_id: str, user: Annotated[User, Depends(current_user)]
     ) -> dict[str, Any]:
-        return desk.exception(user, exception_id)
+        return desk.queue.one(user, exception_id)
 
     @app.post("/v1/exceptions/{exception_id}/acknowledge", tags=["exceptions"])
     async def acknowledge(

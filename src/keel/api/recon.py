@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
-from keel.app.desk import ForbiddenError, NotFoundError
+from keel.app.desk_common import ForbiddenError, NotFoundError
 from keel.app.recon import Reconciler, ReconInputError
 from keel.app.recon_report import report_csv, report_html
 from keel.app.users import Permission, User

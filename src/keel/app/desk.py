@@ -9,28 +9,33 @@ first answer and changes nothing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterator
-from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from keel.app.errors import AppError
+from keel.app.desk_common import (
+    ConflictError,
+    DeskError,
+    ForbiddenError,
+    NotFoundError,
+    RequestRefusedError,
+    jsonable,
+    page_of,
+    require,
+)
+from keel.app.exception_queue import ExceptionQueue
 from keel.app.halts import EVERYTHING, Halts
 from keel.app.intake import Intake, OrderRequest, Refused
 from keel.app.ports import Clock, EventStore
 from keel.app.queries import order_history
-from keel.app.records import ExceptionRow
 from keel.app.replay import load_order
 from keel.app.results import Result
 from keel.app.sequencer import Sequencer
 from keel.app.users import Permission, Role, User
-from keel.domain.cases import case_stream
-from keel.domain.enums import OrderStatus, Outcome, ResolutionKind, TimeInForce, WorkflowAction
-from keel.domain.ids import ExceptionId, ExecId, OrderId
-from keel.domain.inputs import ExceptionWork
-from keel.domain.instruments import Violation
+from keel.domain.enums import OrderStatus, Outcome, TimeInForce
+from keel.domain.ids import OrderId
 from keel.domain.order import Order
 
 SELECT_PAGE = 500
@@ -41,31 +46,6 @@ WORKING = frozenset({
     OrderStatus.PENDING_NEW, OrderStatus.SENT, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED,
 })  # fmt: skip
 """Statuses the kill switch cancels from (a pending cancel or replace is left to finish)."""
-
-
-class DeskError(AppError):
-    """A request the desk will not carry out; the API turns each kind into its status."""
-
-
-class RequestRefusedError(DeskError):
-    """The request cannot become an order (or a change to one); nothing was created."""
-
-    def __init__(self, violations: tuple[Violation, ...]) -> None:
-        super().__init__("; ".join(f"{v.field}: {v.message}" for v in violations))
-        self.violations = violations
-
-
-class NotFoundError(DeskError):
-    """No such order, or none the user may see (the two are not told apart)."""
-
-
-class ForbiddenError(DeskError):
-    """The user's role does not allow this."""
-
-
-class ConflictError(DeskError):
-    """The order's state refuses the request (a cancel of a filled order); it is recorded,
-    with the reason, in the order's timeline."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +83,13 @@ class OrderDesk:
         self._intake = intake
         self._clock = clock
         self._halts = halts
+        self.queue = ExceptionQueue(sequencer, store, clock, self._visible)
+        """The exceptions queue: read and work exceptions (its own module)."""
 
     async def place(
         self, user: User, request: OrderRequest, *, idempotency_key: str | None = None
     ) -> Placed:
-        _require(user, Permission.TRADE)
+        require(user, Permission.TRADE)
         if not user.sees(request.account):
             raise ForbiddenError(f"{user.name} may not trade account {request.account!r}")
         now = self._clock.now()
@@ -128,7 +110,7 @@ class OrderDesk:
         return Placed(order_view(order), True, result.note, result.event_seqs)
 
     async def cancel(self, user: User, order_id: str) -> Changed:
-        _require(user, Permission.TRADE)
+        require(user, Permission.TRADE)
         order = self._visible(user, order_id)
         result = await self._sequencer.submit(
             self._intake.cancel(order, actor=user.actor, now=self._clock.now()), source="rest"
@@ -147,7 +129,7 @@ class OrderDesk:
         stop_price: Decimal | None = None,
         tif: TimeInForce | None = None,
     ) -> Changed:
-        _require(user, Permission.TRADE)
+        require(user, Permission.TRADE)
         order = self._visible(user, order_id)
         request = self._intake.replace(
             order, actor=user.actor, now=self._clock.now(), qty=qty,
@@ -165,7 +147,7 @@ class OrderDesk:
     ) -> dict[str, Any]:
         """Halt new orders for ``account`` (None: every account) and, if asked, cancel
         every working order it covers. Return the halt and the orders asked to cancel."""
-        _require(user, Permission.HALT)
+        require(user, Permission.HALT)
         if self._halts is None:
             raise DeskError("this desk has no kill switch")
         if account is not None and not user.sees(account):
@@ -189,13 +171,13 @@ class OrderDesk:
 
     def lift(self, user: User, *, account: str | None) -> bool:
         """Lift the halt on ``account`` (None: the halt on everything)."""
-        _require(user, Permission.HALT)
+        require(user, Permission.HALT)
         if self._halts is None:
             raise DeskError("this desk has no kill switch")
         return self._halts.lift(account or EVERYTHING)
 
     def halts(self, user: User) -> list[dict[str, Any]]:
-        _require(user, Permission.READ)
+        require(user, Permission.READ)
         rows = self._halts.all() if self._halts else []
         return [
             {"scope": h.scope, "reason": h.reason, "actor": h.actor, "at": h.at.isoformat()}
@@ -204,7 +186,7 @@ class OrderDesk:
 
     def audit(self, user: User, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
         """Return audited requests after ``after`` (admins only)."""
-        _require(user, Permission.AUDIT)
+        require(user, Permission.AUDIT)
         return [
             {
                 "audit_id": row.audit_id, "at": row.at.isoformat(), "actor": row.actor,
@@ -215,75 +197,8 @@ class OrderDesk:
             for row in self._store.audit(after, limit)
         ]  # fmt: skip
 
-    def exception(self, user: User, exception_id: str) -> dict[str, Any]:
-        """Return one exception on the user's orders."""
-        _require(user, Permission.READ)
-        row, _ = self._visible_exception(user, exception_id)
-        return exception_view(row)
-
-    async def work_exception(
-        self, user: User, exception_id: str, action: WorkflowAction, terms: WorkTerms
-    ) -> tuple[dict[str, Any], tuple[int, ...]]:
-        """Take one workflow step on an exception; return it as it now stands and the
-        events the step caused. Approving a resolution needs the operations role, and
-        someone other than its proposer (the state machine holds that rule)."""
-        needed = (
-            Permission.APPROVE_RESOLUTIONS
-            if action is WorkflowAction.APPROVE
-            else Permission.WORK_EXCEPTIONS
-        )
-        _require(user, needed)
-        row, order = self._visible_exception(user, exception_id)
-        account = order.spec.account if order is not None else None
-        assignee = None if terms.assignee is None else self._assignee(terms.assignee, account)
-        stream = order.order_id if order is not None else case_stream(row.exception_id)
-        now = self._clock.now()
-        work = ExceptionWork(
-            order_id=stream, ingest_time=now, event_time=now,
-            exception_id=ExceptionId(row.exception_id), action=action, actor=user.actor,
-            assignee=assignee, resolution=terms.resolution, comment=terms.comment,
-            exec_id=ExecId(terms.exec_id) if terms.exec_id else None, qty=terms.qty,
-            price=terms.price, trade_date=terms.trade_date,
-        )  # fmt: skip
-        result = await self._sequencer.submit(work, source="rest")
-        if result.outcome is Outcome.REFUSED:
-            raise ConflictError(f"cannot {action.lower()} {exception_id}: {result.note}")
-        after = self._store.find_exception(row.exception_id) or row
-        return exception_view(after), result.event_seqs
-
-    def _assignee(self, name: str, account: str | None) -> str:
-        """Return the actor of the user ``name``, who must be able to work the exception
-        (one on ``account``; for a case, one who sees cases)."""
-        row = next((u for u in self._store.users() if u.name == name), None)
-        if row is None or row.revoked_at is not None:
-            problem = Violation("assignee", "UNKNOWN_USER", f"no active user {name!r}")
-            raise RequestRefusedError((problem,))
-        them = User(row.name, Role(row.role), frozenset(row.accounts))
-        allowed = them.sees(account) if account is not None else _sees_cases(them)
-        if not them.may(Permission.WORK_EXCEPTIONS) or not allowed:
-            problem = Violation(
-                "assignee", "NOT_ENTITLED", f"{name} may not work exceptions on this account"
-            )
-            raise RequestRefusedError((problem,))
-        return them.actor
-
-    def _visible_exception(
-        self, user: User, exception_id: str
-    ) -> tuple[ExceptionRow, Order | None]:
-        """The exception and its order (None for a case, which operations and admins see)."""
-        row = self._store.find_exception(exception_id)
-        if row is not None and row.order_id is None and _sees_cases(user):
-            return row, None
-        if row is None or row.order_id is None:
-            raise NotFoundError(f"no exception {exception_id!r}")
-        try:
-            order = self._visible(user, row.order_id)
-        except NotFoundError:
-            raise NotFoundError(f"no exception {exception_id!r}") from None
-        return row, order
-
     def order(self, user: User, order_id: str) -> dict[str, Any]:
-        _require(user, Permission.READ)
+        require(user, Permission.READ)
         return order_view(self._visible(user, order_id))
 
     def timeline(self, user: User, order_id: str) -> dict[str, Any]:
@@ -310,7 +225,7 @@ class OrderDesk:
         """Return a page of the user's orders in id order (ids sort by creation time), and
         the cursor of the next page (None at the end). ``created_from`` is inclusive,
         ``created_to`` exclusive."""
-        _require(user, Permission.READ)
+        require(user, Permission.READ)
         where = self._entitled(user, account)
         for value, column in ((status, "status"), (symbol, "instrument")):
             if value is not None:
@@ -320,7 +235,7 @@ class OrderDesk:
             if (created_from is None or row["created_at"] >= created_from)
             and (created_to is None or row["created_at"] < created_to)
         )  # fmt: skip
-        page, cursor = _page(rows, "order_id", after, limit)
+        page, cursor = page_of(rows, "order_id", after, limit)
         # each order as GET /v1/orders/{id} shows it (the same fields, the reject reason)
         views = []
         for row in page:
@@ -340,40 +255,19 @@ class OrderDesk:
         limit: int = 100,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Return a page of the user's fills by fill id, and the next page's cursor."""
-        _require(user, Permission.READ)
+        require(user, Permission.READ)
         where = self._entitled(user, account)
         if order_id is not None:
             where["order_id"] = order_id
-        return _page(self._selected("fills", where, after), "fill_id", after, limit)
+        return page_of(self._selected("fills", where, after), "fill_id", after, limit)
 
     def positions(self, user: User, *, account: str | None = None) -> list[dict[str, Any]]:
         """Return the user's positions by account and instrument."""
-        _require(user, Permission.READ)
+        require(user, Permission.READ)
         return [
-            _jsonable(row) for row in self._rows("positions")
+            jsonable(row) for row in self._rows("positions")
             if user.sees(row["account"]) and (account is None or row["account"] == account)
         ]  # fmt: skip
-
-    def exceptions(
-        self,
-        user: User,
-        *,
-        status: str | None = None,
-        kind: str | None = None,
-        after: str | None = None,
-        limit: int = 100,
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """Return a page of the exceptions on the user's orders, by exception id."""
-        _require(user, Permission.READ)
-        accounts = {row["order_id"]: row["account"] for row in self._rows("orders")}
-        cases = _sees_cases(user)
-        rows = (
-            row for row in self._rows("exceptions")
-            if (user.sees(accounts.get(row["order_id"], "")) if row["order_id"] else cases)
-            and (status is None or row["status"] == status)
-            and (kind is None or row["kind"] == kind)
-        )  # fmt: skip
-        return _page(rows, "exception_id", after, limit)
 
     def _rows(self, table: str) -> Iterator[dict[str, Any]]:
         return self._store.read_table(table)
@@ -413,63 +307,15 @@ class OrderDesk:
         return order
 
 
-def _page(
-    rows: Iterator[dict[str, Any]], key: str, after: str | None, limit: int
-) -> tuple[list[dict[str, Any]], str | None]:
-    """Up to ``limit`` rows after the cursor ``after`` (rows come in ``key`` order), and the
-    cursor of the next page, or None at the end."""
-    page: list[dict[str, Any]] = []
-    for row in rows:
-        if after is not None and row[key] <= after:
-            continue
-        page.append(_jsonable(row))
-        if len(page) > limit:
-            break
-    more = len(page) > limit
-    return page[:limit], (page[limit - 1][key] if more else None)
-
-
-def _sees_cases(user: User) -> bool:
-    """Whether the user sees cases: exceptions no order (so no account) holds."""
-    return user.role in (Role.ADMIN, Role.OPERATIONS)
-
-
-def _require(user: User, permission: Permission) -> None:
-    if not user.may(permission):
-        raise ForbiddenError(f"{user.name} ({user.role}) may not {permission.value}")
-
-
 def _accounts(user: User, account: str) -> frozenset[str]:
     """The accounts intake lets this user trade (an admin: any)."""
     return frozenset({account}) if user.sees(account) else user.accounts
 
 
-@dataclass(frozen=True, slots=True)
-class WorkTerms:
-    """What a workflow step says besides its action: who takes the exception, how it is
-    resolved and why, and the fill a book-changing resolution books or busts."""
-
-    assignee: str | None = None
-    resolution: ResolutionKind | None = None
-    comment: str = ""
-    exec_id: str | None = None
-    qty: Decimal | None = None
-    price: Decimal | None = None
-    trade_date: date | None = None
-
-
-def exception_view(row: ExceptionRow) -> dict[str, Any]:
-    """An exception as the API shows it: the evidence and a pending proposal as objects."""
-    view = _jsonable(asdict(row))
-    view["evidence"] = json.loads(row.evidence)
-    view["proposal"] = json.loads(row.proposal) if row.proposal else None
-    return view
-
-
 def order_view(order: Order) -> dict[str, Any]:
     """An order as the API shows it: exact numbers as strings, times in ISO 8601 UTC."""
     spec = order.spec
-    return _jsonable({
+    return jsonable({
         "order_id": order.order_id, "account": spec.account, "symbol": spec.instrument,
         "side": spec.side, "ord_type": spec.ord_type, "qty": spec.qty,
         "limit_price": spec.limit_price, "stop_price": spec.stop_price, "tif": spec.tif,
@@ -482,17 +328,3 @@ def order_view(order: Order) -> dict[str, Any]:
         "open_exceptions": len(order.open_exceptions), "created_at": order.created_at,
         "updated_at": order.times.processed_time, "version": order.version,
     })  # fmt: skip
-
-
-def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if isinstance(value, Decimal):
-            out[key] = format(value, "f")
-        elif hasattr(value, "isoformat"):
-            out[key] = value.isoformat()
-        elif isinstance(value, str):
-            out[key] = str.__str__(value)
-        else:
-            out[key] = value
-    return out

@@ -33,7 +33,8 @@ from keel.adapters.venues.sim.fix_venue import RunningSimVenue, run_sim_venue, v
 from keel.adapters.venues.sim.market import DEFAULT_LISTINGS
 from keel.adapters.venues.sim.statement import SIM_STATEMENT_MAPPING
 from keel.api.app import create_app
-from keel.app.desk import DeskError, OrderDesk
+from keel.app.desk import OrderDesk
+from keel.app.desk_common import DeskError
 from keel.app.intake import OrderRequest
 from keel.app.recon import BrokerSetup
 from keel.app.users import User, Users
