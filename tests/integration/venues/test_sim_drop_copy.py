@@ -5,37 +5,31 @@ trading line (a duplicate, a drop) show on the drop copy as a broker's would."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from keel.adapters.clock import SystemClock
 from keel.adapters.fix import tags as t
 from keel.adapters.fix.config import FIX42, FIX44, SessionConfig
-from keel.adapters.fix.message import FixMessage
-from keel.adapters.fix.session import Session
-from keel.adapters.fix.store import MemorySessionStore
-from keel.adapters.fix.transport import FixConnection, FixInitiator
 from keel.adapters.venues.sim import FaultPlan, Trigger
 from keel.adapters.venues.sim.fix_venue import (
     RunningSimVenue,
     drop_copy_session,
-    run_sim_venue,
     venue_session,
 )
 from keel.adapters.venues.sim.statement import STATEMENT_COLUMNS
 from support.aio import until
 from support.quickfix_driver import QuickFixPeer, fields_of, needs_quickfix
+from support.sim_fix import Fields, FixClient, fields, fix_client
+from support.sim_fix import sim_venue as shared_sim_venue
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
-Fields = list[tuple[int, Any]]
 ON_BEHALF_OF, DELIVER_TO = 115, 128
 COPIED_TAGS = (
     t.ORDER_ID, t.CL_ORD_ID, t.ORIG_CL_ORD_ID, t.EXEC_ID, t.EXEC_TYPE, t.ORD_STATUS,
@@ -69,81 +63,21 @@ def cancel(cl_ord_id: str, orig: str) -> Fields:
     ]  # fmt: skip
 
 
-def fields(message: FixMessage) -> dict[int, str]:
-    """The message's fields by tag (the first of each), as text."""
-    out: dict[int, str] = {}
-    for tag, value in message:
-        out.setdefault(tag, value.decode("latin-1"))
-    return out
-
-
 # -- the venue and its clients ---------------------------------------------------------------
-@dataclass
-class Client:
-    """A Keel FIX initiator, remembering what arrived."""
-
-    session: Session
-    initiator: FixInitiator | None = None
-    messages: list[FixMessage] = field(default_factory=list)
-    poss_dups: list[bool] = field(default_factory=list)
-    logons: int = 0
-
-    async def on_logon(self, connection: FixConnection) -> None:
-        self.logons += 1
-
-    async def on_logout(self, connection: FixConnection, reason: str) -> None:
-        pass
-
-    async def on_message(
-        self, connection: FixConnection, message: FixMessage, poss_dup: bool
-    ) -> None:
-        self.messages.append(message)
-        self.poss_dups.append(poss_dup)
-
-    async def send(self, msg_type: str, body: Fields) -> None:
-        assert self.initiator is not None
-        assert self.initiator.connection is not None
-        await self.initiator.connection.send(msg_type, body)
-
-    async def receive(self, count: int, timeout: float = 5.0) -> list[dict[int, str]]:
-        """Wait until ``count`` messages have arrived in all; return them all, as fields."""
-        await until(lambda: len(self.messages) >= count, timeout)
-        return [fields(m) for m in self.messages]
+Client = FixClient
 
 
-@asynccontextmanager
-async def client(
+def client(
     port: int, sender: str, begin_string: str = FIX44, *, logon: bool = True
-) -> AsyncIterator[Client]:
-    config = SessionConfig(
-        begin_string, sender, "SIM", initiator=True, app_msg_types=frozenset({"8", "9", "j"})
-    )
-    peer = Client(Session(config, MemorySessionStore(datetime.now(UTC))))
-    peer.initiator = FixInitiator(
-        peer.session, peer, SystemClock(), host="127.0.0.1", port=port, timer_interval=0.2,
-        backoff=(0.1, 0.5),
-    )  # fmt: skip
-    peer.initiator.start()
-    try:
-        if logon:
-            await until(lambda: peer.logons >= 1)
-        yield peer
-    finally:
-        await peer.initiator.stop()
+) -> contextlib.AbstractAsyncContextManager[FixClient]:
+    return fix_client(port, sender=sender, begin_string=begin_string, logon=logon)
 
 
-@asynccontextmanager
-async def sim_venue(
+def sim_venue(
     *, faults: FaultPlan | None = None, drop_copy: Sequence[SessionConfig] = (), **kw: Any
-) -> AsyncIterator[RunningSimVenue]:
-    running = await run_sim_venue(
-        "127.0.0.1", 0, [venue_session()], seed=7, faults=faults, tick_interval=None,
-        timer_interval=0.2, drop_copy=drop_copy or [drop_copy_session()], **kw,
-    )  # fmt: skip
-    try:
-        yield running
-    finally:
-        await running.stop(timeout=1.0)
+) -> contextlib.AbstractAsyncContextManager[RunningSimVenue]:
+    return shared_sim_venue(venue_session(), faults=faults,
+                            drop_copy=drop_copy or [drop_copy_session()], **kw)  # fmt: skip
 
 
 async def trade_through_the_faults(desk: Client) -> list[dict[int, str]]:

@@ -4,9 +4,9 @@ QuickFIX, a FIX engine nobody here wrote; the fault plan's faults arrive as a cl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -14,22 +14,16 @@ from typing import Any
 
 import pytest
 
-from keel.adapters.clock import SystemClock
 from keel.adapters.fix import tags as t
-from keel.adapters.fix.config import FIX42, FIX44, SessionConfig
-from keel.adapters.fix.message import FixMessage
-from keel.adapters.fix.session import Session
-from keel.adapters.fix.store import MemorySessionStore
-from keel.adapters.fix.transport import FixConnection, FixInitiator
+from keel.adapters.fix.config import FIX42, FIX44
 from keel.adapters.venues.sim import FaultPlan, Trigger
-from keel.adapters.venues.sim.fix_venue import RunningSimVenue, run_sim_venue, venue_session
+from keel.adapters.venues.sim.fix_venue import venue_session
 from keel.domain.enums import Side
 from support.aio import until
 from support.quickfix_driver import QuickFixPeer, fields_of, needs_quickfix
+from support.sim_fix import Fields, FixClient, fields, fix_client, sim_venue
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
-
-Fields = list[tuple[int, Any]]
 
 
 # -- messages a client sends ---------------------------------------------------------------
@@ -84,86 +78,14 @@ def status(cl_ord_id: str) -> Fields:
     return [(t.CL_ORD_ID, cl_ord_id), (t.SYMBOL, "ACME"), (t.SIDE, "1")]
 
 
-def fields(message: FixMessage) -> dict[int, str]:
-    """The message's fields by tag (the first of each), as text."""
-    out: dict[int, str] = {}
-    for tag, value in message:
-        out.setdefault(tag, value.decode("latin-1"))
-    return out
-
-
 # -- the venue and its clients -------------------------------------------------------------
-@asynccontextmanager
-async def sim_venue(
-    *sessions: SessionConfig, faults: FaultPlan | None = None, tick_interval: float | None = None
-) -> AsyncIterator[RunningSimVenue]:
-    running = await run_sim_venue(
-        "127.0.0.1", 0, list(sessions) or None, seed=7, faults=faults,
-        tick_interval=tick_interval, timer_interval=0.2,
-    )  # fmt: skip
-    try:
-        yield running
-    finally:
-        await running.stop(timeout=1.0)
+KeelClient = FixClient
 
 
-@dataclass
-class KeelClient:
-    """A desk's Keel on the other end: its own FIX initiator, remembering what arrived."""
-
-    session: Session
-    initiator: FixInitiator | None = None
-    messages: list[FixMessage] = field(default_factory=list)
-    poss_dups: list[bool] = field(default_factory=list)
-    logons: int = 0
-
-    async def on_logon(self, connection: FixConnection) -> None:
-        self.logons += 1
-
-    async def on_logout(self, connection: FixConnection, reason: str) -> None:
-        pass
-
-    async def on_message(
-        self, connection: FixConnection, message: FixMessage, poss_dup: bool
-    ) -> None:
-        self.messages.append(message)
-        self.poss_dups.append(poss_dup)
-
-    async def send(self, msg_type: str, body: Fields) -> None:
-        assert self.initiator is not None
-        assert self.initiator.connection is not None
-        await self.initiator.connection.send(msg_type, body)
-
-    async def receive(self, count: int, timeout: float = 5.0) -> list[dict[int, str]]:
-        """Wait until ``count`` messages have arrived in all; return them all, as fields."""
-        await until(lambda: len(self.messages) >= count, timeout)
-        return [fields(m) for m in self.messages]
-
-    async def answer(self, msg_type: str, body: Fields) -> dict[int, str]:
-        """Send a request and return the one message that answers it."""
-        seen = len(self.messages)
-        await self.send(msg_type, body)
-        return (await self.receive(seen + 1))[seen]
-
-
-@asynccontextmanager
-async def keel_client(
+def keel_client(
     port: int, *, begin_string: str = FIX44, sender: str = "KEEL"
-) -> AsyncIterator[KeelClient]:
-    config = SessionConfig(
-        begin_string, sender, "SIM", initiator=True, app_msg_types=frozenset({"8", "9"})
-    )
-    client = KeelClient(Session(config, MemorySessionStore(datetime.now(UTC))))
-    client.initiator = FixInitiator(
-        client.session, client, SystemClock(), host="127.0.0.1", port=port,
-        timer_interval=0.2, backoff=(0.1, 0.5),
-    )  # fmt: skip
-    client.initiator.start()
-    try:
-        await until(lambda: client.logons >= 1)
-        yield client
-    finally:
-        await client.initiator.stop()
+) -> contextlib.AbstractAsyncContextManager[FixClient]:
+    return fix_client(port, begin_string=begin_string, sender=sender, app_msg_types=("8", "9"))
 
 
 def exec_ids(reports: Sequence[dict[int, str]]) -> list[str]:

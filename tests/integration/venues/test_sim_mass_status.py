@@ -5,32 +5,22 @@ for it; requests the venue will not answer get a BusinessMessageReject."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from keel.adapters.clock import SystemClock
 from keel.adapters.fix import tags as t
-from keel.adapters.fix.config import FIX42, FIX44, SessionConfig
-from keel.adapters.fix.message import FixMessage
-from keel.adapters.fix.session import Session
-from keel.adapters.fix.store import MemorySessionStore
-from keel.adapters.fix.transport import FixConnection, FixInitiator
+from keel.adapters.fix.config import FIX42
 from keel.adapters.venues.sim.fix_venue import (
-    RunningSimVenue,
     drop_copy_session,
-    run_sim_venue,
     venue_session,
 )
-from support.aio import until
+from support.sim_fix import Fields, FixClient, fix_client, sim_venue
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
-Fields = list[tuple[int, Any]]
 TOT_NUM_REPORTS, LAST_RPT_REQUESTED = 911, 912
 ON_BEHALF_OF, DELIVER_TO = 115, 128
 
@@ -48,87 +38,9 @@ def mass_status(req_id: str, req_type: int = 7) -> Fields:
     return [(t.MASS_STATUS_REQ_ID, req_id), (t.MASS_STATUS_REQ_TYPE, req_type)]
 
 
-def fields(message: FixMessage) -> dict[int, str]:
-    """The message's fields by tag (the first of each), as text."""
-    out: dict[int, str] = {}
-    for tag, value in message:
-        out.setdefault(tag, value.decode("latin-1"))
-    return out
-
-
 # -- the venue and its clients ---------------------------------------------------------------
-@asynccontextmanager
-async def sim_venue(
-    *sessions: SessionConfig, drop_copy: Sequence[SessionConfig] = ()
-) -> AsyncIterator[RunningSimVenue]:
-    running = await run_sim_venue(
-        "127.0.0.1", 0, list(sessions) or None, seed=7, tick_interval=None,
-        timer_interval=0.2, drop_copy=drop_copy,
-    )  # fmt: skip
-    try:
-        yield running
-    finally:
-        await running.stop(timeout=1.0)
-
-
-@dataclass
-class KeelClient:
-    """Keel's FIX initiator (it validates what arrives), remembering what was delivered."""
-
-    session: Session
-    initiator: FixInitiator | None = None
-    messages: list[FixMessage] = field(default_factory=list)
-    logons: int = 0
-
-    async def on_logon(self, connection: FixConnection) -> None:
-        self.logons += 1
-
-    async def on_logout(self, connection: FixConnection, reason: str) -> None:
-        pass
-
-    async def on_message(
-        self, connection: FixConnection, message: FixMessage, poss_dup: bool
-    ) -> None:
-        self.messages.append(message)
-
-    async def send(self, msg_type: str, body: Fields) -> None:
-        assert self.initiator is not None
-        assert self.initiator.connection is not None
-        await self.initiator.connection.send(msg_type, body)
-
-    async def receive(self, count: int, timeout: float = 5.0) -> list[dict[int, str]]:
-        """Wait until ``count`` messages have arrived in all; return them all, as fields."""
-        await until(lambda: len(self.messages) >= count, timeout)
-        return [fields(m) for m in self.messages]
-
-    async def ask(self, msg_type: str, body: Fields, answers: int) -> list[dict[int, str]]:
-        """Send a request, wait for ``answers`` messages after it, and make sure no more
-        come; return those."""
-        seen = len(self.messages)
-        await self.send(msg_type, body)
-        await self.receive(seen + answers)
-        await asyncio.sleep(0.1)
-        return [fields(m) for m in self.messages[seen:]]
-
-
-@asynccontextmanager
-async def keel_client(
-    port: int, *, begin_string: str = FIX44, sender: str = "KEEL"
-) -> AsyncIterator[KeelClient]:
-    config = SessionConfig(
-        begin_string, sender, "SIM", initiator=True, app_msg_types=frozenset({"8", "9", "j"})
-    )
-    client = KeelClient(Session(config, MemorySessionStore(datetime.now(UTC))))
-    client.initiator = FixInitiator(
-        client.session, client, SystemClock(), host="127.0.0.1", port=port,
-        timer_interval=0.2, backoff=(0.1, 0.5),
-    )  # fmt: skip
-    client.initiator.start()
-    try:
-        await until(lambda: client.logons >= 1)
-        yield client
-    finally:
-        await client.initiator.stop()
+KeelClient = FixClient
+keel_client = fix_client
 
 
 async def two_resting_one_filled(client: KeelClient) -> list[dict[int, str]]:
