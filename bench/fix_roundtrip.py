@@ -6,7 +6,8 @@ ExecutionReport back.
 2. Keel, durable: the same QuickFIX client -> Keel's acceptor -> intake -> sequencer
    (SQLite, synchronous=FULL: every input committed before anything leaves) -> Keel's venue
    initiator -> the simulated venue (``keel venue-sim``, its own process) -> back the same
-   way. Keel runs in a process of its own, as ``keel serve`` does: the harness (which reads
+   way. The client's session is configured without PendingNew (``pending_new = false``),
+   so the client hears what the QuickFIX acceptor sends: New, then the fill. Keel runs in a process of its own, as ``keel serve`` does: the harness (which reads
    the client's events and times them) never shares Keel's interpreter.
 
 Each run sends ``--orders`` orders (buys and sells in turn, one share each, marketable) as
@@ -187,7 +188,7 @@ async def serve_keel(db: Path, venue_port: int, client_port: int) -> None:
         instruments={"ACME": ACME},
         clients=[ClientSession(SessionConfig("FIX.4.4", "KEEL", "CLIENT", initiator=False,
                                              app_msg_types=CLIENT_MESSAGES),
-                               "bench", frozenset({"FUND-A"}))],
+                               "bench", frozenset({"FUND-A"}), pending_new=False)],
         venues=[VenueLink(SessionConfig("FIX.4.4", "KEEL", "SIM", initiator=True,
                                         app_msg_types=VENUE_MESSAGES),
                           "127.0.0.1", venue_port)],

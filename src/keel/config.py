@@ -31,6 +31,7 @@ An example::
     version = "4.4"
     user = "alice"               # the session acts as this user (keel users add alice ...)
     accounts = ["FUND-A"]        # optional: without it, the user's own accounts
+    pending_new = true           # optional: false sends no PendingNew, only New on the ack
 
     [[fix.venues]]
     venue = "SIM"
@@ -390,7 +391,8 @@ def _client(r: _Reader, raw: dict[str, Any], key: str, ours: str) -> ClientSessi
     # Without ``accounts``, the session trades the accounts of its ``user`` (keel users).
     session = _session(r, raw, key, r.text(raw, key, "sender_comp_id", ours), comp_id,
                        False, CLIENT_MESSAGES)  # fmt: skip
-    return ClientSession(session, r.text(raw, key, "user", comp_id), accounts)
+    return ClientSession(session, r.text(raw, key, "user", comp_id), accounts,
+                         r.flag(raw, key, "pending_new", True))
 
 
 def _venue(r: _Reader, raw: dict[str, Any], key: str, ours: str,

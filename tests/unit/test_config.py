@@ -47,6 +47,7 @@ user = "alice"
 accounts = ["FUND-A", "FUND-B"]
 heartbeat = 10
 reset_on_logon = true
+pending_new = false
 
 [[fix.venues]]
 venue = "SIM"
@@ -110,6 +111,7 @@ def test_the_example_file_gives_instruments_clients_and_venues(tmp_path: Path) -
     assert client.accounts == frozenset({"FUND-A", "FUND-B"})
     assert client.config.heartbeat_interval == 10
     assert client.config.reset_on_logon is True
+    assert client.pending_new is False
     sim, brkr = node.venues
     assert (sim.venue, sim.port, sim.session.target_comp_id) == ("SIM", 9880, "SIMX")
     assert sim.mapping is not None

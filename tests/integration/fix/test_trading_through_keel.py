@@ -62,7 +62,9 @@ def _named(event: Event) -> dict[str, str]:
 
 @asynccontextmanager
 async def world(
-    tmp_path: Path, limits: dict[tuple[str, str], Limits] | None = None
+    tmp_path: Path,
+    limits: dict[tuple[str, str], Limits] | None = None,
+    pending_new: bool = True,
 ) -> AsyncIterator[World]:
     broker_port = free_port()
     broker = await asyncio.to_thread(
@@ -77,7 +79,7 @@ async def world(
             ClientSession(
                 SessionConfig("FIX.4.4", "KEEL", "CLIENT", initiator=False,
                               app_msg_types=CLIENT_MESSAGES),
-                user="alice", accounts=frozenset({"FUND-A"}),
+                user="alice", accounts=frozenset({"FUND-A"}), pending_new=pending_new,
             )
         ],
         venues=[
@@ -149,6 +151,23 @@ def test_a_client_order_is_routed_acknowledged_and_filled_end_to_end(tmp_path: P
             assert (trade[t.LAST_QTY], trade[t.LAST_PX]) == ("300", "10.00")
             orders = {row["order_id"]: row for row in w.node.store.read_table("orders")}
             assert orders[order_id]["status"] == OrderStatus.FILLED
+
+    asyncio.run(scenario())
+
+
+def test_a_session_without_pending_new_hears_new_on_the_ack_and_no_pending_new(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        async with world(tmp_path, pending_new=False) as w:
+            w.client.send("D", nos("C1"))
+            routed = await w.broker_gets("D")
+            w.broker.send("8", broker_report(routed, "B-A1", "0", "0",
+                                             **{"151": 300, "14": 0, "6": 0}))  # fmt: skip
+            new = await w.client_gets(lambda m: m["cl"] == "C1" and m["exec_type"] == "0")
+            assert new[t.ORD_STATUS] == "0"
+            heard = [_named(e)["exec_type"] for e in w.client.app_messages("8")]
+            assert heard == ["0"], heard
 
     asyncio.run(scenario())
 

@@ -77,6 +77,9 @@ class ClientSession:
     config: SessionConfig
     user: str
     accounts: frozenset[str]
+    pending_new: bool = True
+    """Send ExecType PendingNew (A) when Keel takes an order. FIX makes it optional: a
+    client that wants only New (0) once the venue acknowledges says ``pending_new = false``."""
 
     @property
     def comp_id(self) -> str:
@@ -271,7 +274,11 @@ class FixClientGateway:
             comp_id = self._owner.get(order.order_id)
             if comp_id is None:
                 continue
+            client = self._clients.get(comp_id)
+            pending_new = client is None or client.pending_new
             for event in committed.result.events:
+                if not pending_new and type(event) is OrderCreated:
+                    continue
                 out = self._for_event(order, event)
                 if out is not None:
                     self._queue(comp_id, *out)
