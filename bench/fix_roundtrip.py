@@ -7,8 +7,9 @@ ExecutionReport back.
    (SQLite, synchronous=FULL: every input committed before anything leaves) -> Keel's venue
    initiator -> the simulated venue (``keel venue-sim``, its own process) -> back the same
    way. The client's session is configured without PendingNew (``pending_new = false``),
-   so the client hears what the QuickFIX acceptor sends: New, then the fill. Keel runs in a process of its own, as ``keel serve`` does: the harness (which reads
-   the client's events and times them) never shares Keel's interpreter.
+   so the client hears what the QuickFIX acceptor sends: New, then the fill. Keel runs in
+   a process of its own, as ``keel serve`` does: the harness (which reads the client's
+   events and times them) never shares Keel's interpreter.
 
 Each run sends ``--orders`` orders (buys and sells in turn, one share each, marketable) as
 fast as the client can, after a warm-up. Figures: orders/s from the first send to the last

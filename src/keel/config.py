@@ -391,8 +391,9 @@ def _client(r: _Reader, raw: dict[str, Any], key: str, ours: str) -> ClientSessi
     # Without ``accounts``, the session trades the accounts of its ``user`` (keel users).
     session = _session(r, raw, key, r.text(raw, key, "sender_comp_id", ours), comp_id,
                        False, CLIENT_MESSAGES)  # fmt: skip
-    return ClientSession(session, r.text(raw, key, "user", comp_id), accounts,
-                         r.flag(raw, key, "pending_new", True))
+    return ClientSession(
+        session, r.text(raw, key, "user", comp_id), accounts, r.flag(raw, key, "pending_new", True)
+    )
 
 
 def _venue(r: _Reader, raw: dict[str, Any], key: str, ours: str,
