@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from enum import StrEnum
 
 import pytest
 
@@ -61,6 +62,32 @@ def test_times_are_utc_with_milliseconds_and_dates_are_yyyymmdd() -> None:
     )  # fmt: skip
 
     assert body_of(raw) == b"35=D|60=20260302-14:30:00.123|432=20260320|141=Y|43=N|34=12"
+
+
+def test_utc_times_in_one_second_and_the_next_each_carry_their_own_digits() -> None:
+    # The encoder reuses the text of the second it formatted last: the next second, a
+    # second earlier, or the same second a day later must not reuse it.
+    moments = [
+        datetime(2026, 3, 2, 14, 30, 0, 999_999, tzinfo=UTC),
+        datetime(2026, 3, 2, 14, 30, 1, 0, tzinfo=UTC),
+        datetime(2026, 3, 2, 14, 30, 1, 1_000, tzinfo=UTC),
+        datetime(2026, 3, 2, 14, 30, 0, 5_000, tzinfo=UTC),
+        datetime(2026, 3, 3, 14, 30, 0, 5_000, tzinfo=UTC),
+    ]
+    texts = [body_of(encode("FIX.4.4", [(35, "0"), (52, m)])) for m in moments]
+    assert texts == [
+        b"35=0|52=20260302-14:30:00.999", b"35=0|52=20260302-14:30:01.000",
+        b"35=0|52=20260302-14:30:01.001", b"35=0|52=20260302-14:30:00.005",
+        b"35=0|52=20260303-14:30:00.005",
+    ]  # fmt: skip
+
+
+def test_str_subclasses_and_large_tags_encode_as_plain_values() -> None:
+    class Side(StrEnum):
+        BUY = "1"
+
+    raw = encode("FIX.4.4", [(35, "D"), (54, Side.BUY), (5001, "x"), (38, 7)])
+    assert body_of(raw) == b"35=D|54=1|5001=x|38=7"
 
 
 def test_a_naive_datetime_is_refused() -> None:

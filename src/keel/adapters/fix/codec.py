@@ -341,9 +341,60 @@ def encode(begin_string: str, fields: Sequence[tuple[int, FieldValue]]) -> bytes
     """
     if not fields or fields[0][0] != t.MSG_TYPE:
         raise ValueError("the fields must start with MsgType (35)")
-    body = b"".join([b"%d=%b\x01" % (tag, _value_bytes(tag, value)) for tag, value in fields])
+    parts: list[bytes] = []
+    append = parts.append
+    for tag, value in fields:
+        # The exact types that make up nearly every message first, checked inline; the
+        # rest (subclasses such as StrEnum, dates, bytes) through ``_value_bytes``.
+        if type(value) is str:
+            if not value or ("\x01" in value and tag not in _DATA_VALUE_TAGS):
+                encoded = _value_bytes(tag, value)  # raises, or keeps a data field's SOH
+            else:
+                encoded = value.encode("latin-1")
+        elif type(value) is Decimal and value.is_finite():
+            encoded = format(value, "f").encode("ascii")
+        elif type(value) is int:
+            encoded = b"%d" % value
+        elif type(value) is datetime and value.tzinfo is UTC:
+            encoded = _utc_millis(value)
+        else:
+            encoded = _value_bytes(tag, value)
+        prefix = _TAG_PREFIXES.get(tag)
+        if prefix is None:
+            prefix = b"%d=" % tag
+        append(prefix)
+        append(encoded)
+        append(b"\x01")
+    body = b"".join(parts)
     message = b"8=%b\x019=%d\x01%b" % (begin_string.encode("ascii"), len(body), body)
     return b"%b10=%03d\x01" % (message, checksum_of(message, len(message)))
+
+
+_TAG_PREFIXES: dict[int, bytes] = {number: b"%d=" % number for number in range(1, 1_000)}
+"""Tag -> ``b"tag="`` for the tags most messages use."""
+
+
+class _SecondText:
+    """The last whole second formatted, and its text: reports sent within the same second
+    share it. One tuple, replaced whole, so a reader never pairs one second with another's
+    text."""
+
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        self.last: tuple[datetime | None, bytes] = (None, b"")
+
+    def __call__(self, moment: datetime) -> bytes:
+        """An aware UTC datetime as ``YYYYMMDD-HH:MM:SS.sss`` (truncated, as ``format_utc``)."""
+        second = moment.replace(microsecond=0)
+        cached, text = self.last
+        if cached != second:
+            text = format_utc(second, _SECONDS).encode("ascii")
+            self.last = (second, text)
+        return b"%b.%03d" % (text, moment.microsecond // 1000)
+
+
+_utc_millis = _SecondText()
 
 
 def _value_bytes(tag: int, value: FieldValue) -> bytes:

@@ -587,9 +587,10 @@ class Session:
             (t.SENDER_COMP_ID, cfg.sender_comp_id),
             (t.SENDING_TIME, now),
             (t.TARGET_COMP_ID, cfg.target_comp_id),
-            *extra_header,
         ]
-        header.sort(key=lambda f: f[0])  # header fields by tag, as QuickFIX writes them
+        if extra_header:  # header fields by tag, as QuickFIX writes them (34 < 49 < 52 < 56)
+            header += extra_header
+            header.sort(key=lambda f: f[0])
         return encode(cfg.begin_string, [(t.MSG_TYPE, msg_type), *header, *body])
 
     def _reject(
