@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import platform
 import socket
 import statistics
@@ -65,11 +66,23 @@ def _filled(event: dict[str, object], prefix: str) -> bool:
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux's /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(
-    client: QuickFixPeer, orders: int, prefix: str, timeout: float
+    client: QuickFixPeer,
+    orders: int,
+    prefix: str,
+    timeout: float,
+    processes: dict[str, int] | None = None,
 ) -> tuple[float, list[float]]:
-    """Send ``orders`` orders through ``client``; return (orders/s, latencies in ms)."""
+    """Send ``orders`` orders through ``client``; return (orders/s, latencies in ms). With
+    ``processes`` (name -> pid), print the CPU time each used per order meanwhile."""
     client.count(lambda _e: False)  # take in what has arrived so far
+    cpu_before = {name: cpu_seconds(pid) for name, pid in (processes or {}).items()}
     start = len(client.events)
     client.burst(orders, prefix=prefix, buy_price=BUY_AT, sell_price=SELL_AT)
     deadline = time.monotonic() + timeout
@@ -93,6 +106,11 @@ def measure(
             done.setdefault(str(e["cl"]), float(e["t"]))
     latencies = [(done[cl] - t) * 1000 for cl, t in sent.items() if cl in done]
     elapsed = max(done.values()) - min(sent.values())
+    if processes:
+        used = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in processes.items()}
+        print(f"{'':<34} CPU per order: " + ", ".join(
+            f"{name} {seconds / orders * 1e6:,.0f} us" for name, seconds in used.items()
+        ) + f"; {sum(used.values()) / elapsed:.2f} cores busy")  # fmt: skip
     return len(done) / elapsed, latencies
 
 
@@ -112,7 +130,8 @@ def baseline(tmp: Path, orders: int, warmup: int) -> float:
     try:
         client.wait_for(lambda e: e["event"] == "logon", 20)
         measure(client, warmup, "W", 60)
-        rate, latencies = measure(client, orders, "Q", 120)
+        rate, latencies = measure(client, orders, "Q", 120,
+                                  {"client": client.pid, "acceptor": broker.pid})  # fmt: skip
         report("QuickFIX -> QuickFIX (bare)", rate, latencies)
         return rate
     finally:
@@ -159,7 +178,10 @@ def keel(tmp: Path, orders: int, warmup: int, venue_kind: str = "sim") -> float:
         client.wait_for(lambda e: e["event"] == "logon", 20)
         try:
             measure(client, warmup, "W", 120)
-            rate, latencies = measure(client, orders, "K", 300)
+            venue_pid = venue.pid if venue is not None else broker.pid  # type: ignore[union-attr]
+            rate, latencies = measure(client, orders, "K", 300, {
+                "client": client.pid, "keel": server.pid, "venue": venue_pid,
+            })  # fmt: skip
         except SystemExit:
             if venue is not None:
                 print(f"venue-sim's last words: {venue_log.read_text()[-3000:]}")

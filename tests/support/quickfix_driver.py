@@ -129,6 +129,11 @@ class QuickFixPeer:
         self._proc.stdin.write(json.dumps(command) + "\n")
         self._proc.stdin.flush()
 
+    @property
+    def pid(self) -> int:
+        """The peer's process id (for a benchmark that reads its CPU time)."""
+        return self._proc.pid
+
     def stop(self) -> None:
         if self._proc.poll() is None:
             try:
