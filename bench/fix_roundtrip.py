@@ -66,10 +66,17 @@ def _filled(event: dict[str, object], prefix: str) -> bool:
     )
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (Linux's /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(pid: int, tid: int | None = None) -> float:
+    """User + system CPU time a process (or one of its threads) has used so far, from
+    Linux's /proc; 0 for a thread that has gone."""
+    path = Path(f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat")
+    try:
+        fields = path.read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 
 
 def measure(
@@ -83,6 +90,8 @@ def measure(
     ``processes`` (name -> pid), print the CPU time each used per order meanwhile."""
     client.count(lambda _e: False)  # take in what has arrived so far
     cpu_before = {name: cpu_seconds(pid) for name, pid in (processes or {}).items()}
+    keel_pid = (processes or {}).get("keel")
+    main_before = cpu_seconds(keel_pid, keel_pid) if keel_pid else 0.0
     start = len(client.events)
     client.burst(orders, prefix=prefix, buy_price=BUY_AT, sell_price=SELL_AT)
     deadline = time.monotonic() + timeout
@@ -111,6 +120,10 @@ def measure(
         print(f"{'':<34} CPU per order: " + ", ".join(
             f"{name} {seconds / orders * 1e6:,.0f} us" for name, seconds in used.items()
         ) + f"; {sum(used.values()) / elapsed:.2f} cores busy")  # fmt: skip
+        if keel_pid:  # the event loop's thread is Keel's serial path; the rest is SQLite
+            main = cpu_seconds(keel_pid, keel_pid) - main_before
+            print(f"{'':<34} of Keel's: event loop {main / orders * 1e6:,.0f} us, "
+                  f"store threads {(used['keel'] - main) / orders * 1e6:,.0f} us")  # fmt: skip
     return len(done) / elapsed, latencies
 
 
@@ -236,7 +249,7 @@ def main() -> int:
         asyncio.run(serve_keel(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=2_000)
+    parser.add_argument("--orders", type=int, default=6_000)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument(
         "--sim-only", action="store_true",
