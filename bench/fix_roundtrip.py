@@ -77,8 +77,6 @@ def cpu_seconds(pid: int, tid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-
-
 def measure(
     client: QuickFixPeer,
     orders: int,

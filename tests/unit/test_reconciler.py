@@ -92,6 +92,7 @@ def _runs(
     runs: int = 1,
     copies: tuple[DropCopyReport, ...] = (),
     more: tuple[Input, ...] = (),
+    trade_date: date | None = None,
 ) -> tuple[list[dict[str, Any]], MemoryStore]:
     store = MemoryStore()
     store.migrate()
@@ -107,7 +108,10 @@ def _runs(
                 await sequencer.submit(copy, source="dropcopy:SIM")
             recon = Reconciler(sequencer, store, clock, {"SIM": BrokerSetup("SIM", SIM)},
                                _reading(*lines))  # fmt: skip
-            return [await recon.run("SIM", statement=Path("stmt.csv")) for _ in range(runs)]
+            return [
+                await recon.run("SIM", statement=Path("stmt.csv"), trade_date=trade_date)
+                for _ in range(runs)
+            ]
         finally:
             await sequencer.stop()
 
@@ -141,6 +145,20 @@ def test_a_fill_the_broker_has_on_a_keel_order_is_raised_on_that_order_once() ->
         second["summary"]["inputs"]["statement"]["input_seq"]
         == (first["summary"]["inputs"]["statement"]["input_seq"])
     )
+
+
+def test_a_run_for_one_trade_day_compares_only_that_days_fills() -> None:
+    next_day = [replace(i, trade_date=DAY + timedelta(days=1)) if isinstance(i, Fill) else i
+                for i in _filled_order("O2", "E2")]  # fmt: skip
+
+    [one_day], _ = _runs(_line(2, "E1", "O1.1"), more=tuple(next_day), trade_date=DAY)
+    [every_day], _ = _runs(_line(2, "E1", "O1.1"), more=tuple(next_day))
+
+    assert one_day["result"] == "CLEAN"
+    assert one_day["summary"]["matched_by_exec_id"] == 1
+    assert [(b["kind"], b["order_id"]) for b in every_day["breaks"] if b["level"] == "FILL"] == [
+        ("MISSING_AT_BROKER", "O2")
+    ]  # without a date, every fill Keel holds is compared with the statement
 
 
 def test_a_fill_for_an_order_keel_never_had_becomes_a_case_of_its_own_once() -> None:

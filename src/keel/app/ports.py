@@ -7,7 +7,7 @@ Adapters implement them; ``keel.bootstrap`` chooses which. Every store implement
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from keel.app.records import (
@@ -93,6 +93,12 @@ class EventStore(Protocol):
 
     def active_fills(self, account: str, instrument: str) -> list[FillRow]:
         """Return the ACTIVE fills of one account and instrument in booking order."""
+        ...
+
+    def fills_traded_on(self, day: date) -> list[FillRow]:
+        """Return every fill (whatever its state) of trade date ``day``, by fill id; a fill
+        without a trade date counts on the UTC date of its event time. What one day's
+        reconciliation reads, instead of every fill ever booked."""
         ...
 
     # -- reading the log ----------------------------------------------------------------

@@ -23,7 +23,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from typing import Any
 from keel.app import codec
 from keel.app.errors import AppError
 from keel.app.ports import Clock, EventStore
-from keel.app.records import ExceptionRow, ReconRunRow
+from keel.app.records import ExceptionRow, FillRow, ReconRunRow
 from keel.app.results import Result
 from keel.app.sequencer import Sequencer
 from keel.domain.amounts import ZERO
@@ -238,19 +238,24 @@ class Reconciler:
 
     # -- Keel's side ----------------------------------------------------------------------
     def _keel_fills(self, setup: BrokerSetup, trade_date: date | None) -> list[KeelFill]:
-        orders = {
-            row["order_id"]: row
-            for row in self._store.read_table("orders")
-            if row["venue"] == setup.venue
-        }
+        """Keel's fills at ``setup``'s venue: of ``trade_date`` (one indexed read, and only
+        those fills' orders), or every fill Keel holds when no date is given."""
+        if trade_date is None:
+            rows: list[Any] = list(self._store.read_table("fills"))
+            orders = {
+                row["order_id"]: row
+                for row in self._store.read_table("orders")
+                if row["venue"] == setup.venue
+            }
+        else:
+            rows = [_fields_of(fill) for fill in self._store.fills_traded_on(trade_date)]
+            orders = self._orders_at(setup.venue, sorted({row["order_id"] for row in rows}))
         fills: list[KeelFill] = []
-        for row in self._store.read_table("fills"):
+        for row in rows:
             order = orders.get(row["order_id"])
             if order is None:
                 continue
             day = row["trade_date"] or row["event_time"].date()
-            if trade_date is not None and day != trade_date:
-                continue
             fills.append(KeelFill(
                 FillId(row["fill_id"]), OrderId(row["order_id"]), setup.venue,
                 ExecId(row["exec_id"]), _venue_order_id(order["venue_order_id"]),
@@ -259,6 +264,17 @@ class Reconciler:
                 row["qty"], row["price"], row["event_time"], day, FillState(row["state"]),
             ))  # fmt: skip
         return fills
+
+    def _orders_at(self, venue: str, order_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The rows of those of ``order_ids`` routed to ``venue``, asked for in chunks."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(order_ids), _ORDERS_PER_QUERY):
+            chunk = order_ids[start : start + _ORDERS_PER_QUERY]
+            for row in self._store.select_rows(
+                "orders", {"order_id": chunk, "venue": venue}, limit=len(chunk)
+            ):
+                found[row["order_id"]] = row
+        return found
 
     def _keel_orders(self, setup: BrokerSetup) -> list[KeelOrder]:
         lineage: dict[str, list[ClOrdId]] = {}
@@ -463,3 +479,14 @@ def run_view(row: ReconRunRow, *, with_breaks: bool = True) -> dict[str, Any]:
     if with_breaks:
         view["breaks"] = json.loads(row.breaks)
     return view
+
+
+_ORDERS_PER_QUERY = 500
+"""Order ids per ``select_rows`` query when reading one day's fills' orders."""
+
+_FILL_COLUMNS = tuple(f.name for f in fields(FillRow))
+
+
+def _fields_of(fill: FillRow) -> dict[str, Any]:
+    """A fill as the column -> value mapping ``read_table`` gives."""
+    return {name: getattr(fill, name) for name in _FILL_COLUMNS}

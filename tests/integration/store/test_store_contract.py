@@ -422,6 +422,9 @@ class TestReadingTheLog:
         assert store.count_inputs_by_outcome() == {"APPLIED": 3, "DUPLICATE": 2, "REJECTED": 1}
 
 
+MICROSECOND, DAY = timedelta(microseconds=1), timedelta(days=1)
+
+
 class TestReadingTheProjections:
     @pytest.fixture
     def desk_day(self, store: EventStore) -> EventStore:
@@ -559,6 +562,28 @@ class TestReadingTheProjections:
         assert ids(where={}) == ["ORD-1", "ORD-2", "ORD-3", "ORD-4", "ORD-5"]
         [row] = store.select_rows("orders", {"order_id": "ORD-2"})
         assert exact(row) == exact(_as_dict(orders[1]))
+
+    def test_one_trade_days_fills_by_trade_date_or_else_by_event_time(
+        self, store: EventStore
+    ) -> None:
+        day = date(2026, 3, 2)
+        midnight = datetime(2026, 3, 3, tzinfo=UTC)
+        undated = {"trade_date": None}
+        fills = [
+            a_fill("F-1"),  # trade date 2 March
+            replace(a_fill("F-2", booked_seq=2), state="BUSTED"),  # busted, still that day's
+            replace(a_fill("F-3", booked_seq=3), trade_date=date(2026, 3, 3)),  # next day's
+            replace(a_fill("F-4", booked_seq=4), **undated, event_time=midnight - MICROSECOND),
+            replace(a_fill("F-5", booked_seq=5), **undated, event_time=midnight),
+            replace(a_fill("F-6", booked_seq=6), **undated, event_time=midnight - DAY),
+        ]
+        store.commit(a_batch(fills=fills))
+        assert [f.fill_id for f in store.fills_traded_on(day)] == ["F-1", "F-2", "F-4", "F-6"]
+        assert [f.fill_id for f in store.fills_traded_on(day + DAY)] == [
+            "F-3", "F-5",
+        ]  # fmt: skip
+        assert store.fills_traded_on(date(2026, 3, 1)) == []
+        assert exact(store.fills_traded_on(day)[0]) == exact(fills[0])
 
     def test_select_rows_refuses_what_it_cannot_filter(self, store: EventStore) -> None:
         with pytest.raises(StoreError):

@@ -13,7 +13,7 @@ import threading
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from keel.adapters.store.schema import MIGRATIONS, Migration, latest_version, pending
@@ -402,6 +402,11 @@ class MemoryStore:
             if f.account == account and f.instrument == instrument and f.state == ACTIVE_FILL
         ]
         return sorted(found, key=lambda f: (f.booked_seq, f.fill_id))
+
+    def fills_traded_on(self, day: date) -> list[FillRow]:
+        """Return the fills of trade date ``day`` (see the port), by fill id."""
+        fills: list[FillRow] = self._rows("fills")
+        return [f for f in fills if (f.trade_date or f.event_time.astimezone(UTC).date()) == day]
 
     # -- reading the log ------------------------------------------------------------------
     def read_events(self, after_seq: int = 0, limit: int = 10_000) -> list[EventRecord]:

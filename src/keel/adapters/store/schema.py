@@ -294,6 +294,11 @@ CREATE TABLE recon_runs (
 );
 """
 
+_V7 = """
+-- One trade day's fills (reconciliation): by trade date, or by event time where none.
+CREATE INDEX ix_fills_trade_day ON fills (trade_date, event_time);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -330,6 +335,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "reconciliation runs, and the break key of an exception",
         _V6.format_map(SQLITE_TYPES),
         _V6.format_map(POSTGRES_TYPES),
+    ),
+    Migration(
+        7,
+        "an index for one trade day's fills",
+        _V7.format_map(SQLITE_TYPES),
+        _V7.format_map(POSTGRES_TYPES),
     ),
 )
 """Every migration this code knows, in version order. Append; never edit."""

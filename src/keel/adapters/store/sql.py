@@ -130,6 +130,11 @@ class Queries:
             f"SELECT {column_list(FILLS)} FROM fills WHERE account = {p} AND instrument = {p}"
             f" AND state = '{ACTIVE_FILL}' ORDER BY booked_seq, fill_id"
         )
+        self.fills_traded_on = (
+            f"SELECT {column_list(FILLS)} FROM fills WHERE trade_date = {p}"
+            f" OR (trade_date IS NULL AND event_time >= {p} AND event_time < {p})"
+            " ORDER BY fill_id"
+        )
         self.read_events = (
             f"SELECT {column_list(EVENTS)} FROM events WHERE event_seq > {p}"
             f" ORDER BY event_seq LIMIT {p}"

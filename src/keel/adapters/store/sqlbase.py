@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
@@ -319,6 +319,17 @@ class SqlStore(ABC):
         """Return the ACTIVE fills of one account and instrument in booking order."""
         rows = self._fetch(self._q.active_fills, (account, instrument))
         return [self._c.fills.decode(r) for r in rows]
+
+    def fills_traded_on(self, day: date) -> list[FillRow]:
+        """Return the fills of trade date ``day`` (see the port), by fill id."""
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        into = self._c.into
+        params = (
+            into["date"].convert(day),
+            into["datetime"].convert(start),
+            into["datetime"].convert(start + timedelta(days=1)),
+        )
+        return [self._c.fills.decode(r) for r in self._fetch(self._q.fills_traded_on, params)]
 
     # -- reading the log ------------------------------------------------------------------
     def read_events(self, after_seq: int = 0, limit: int = 10_000) -> list[EventRecord]:

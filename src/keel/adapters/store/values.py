@@ -424,6 +424,8 @@ class Codecs:
         def codec(table: Table[R]) -> RowCodec[R]:
             return RowCodec(table, into, out)
 
+        self.into = into
+        """How the store takes each kind of value (for a query's parameters too)."""
         self.inputs = codec(INPUTS)
         self.events = codec(EVENTS)
         self.keys = codec(KEYS)
