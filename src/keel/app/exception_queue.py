@@ -9,7 +9,7 @@ rule (a proposer cannot approve), this module the role rule (only operations app
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
@@ -147,17 +147,38 @@ class ExceptionQueue:
         after: str | None = None,
         limit: int = 100,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """Return a page of the exceptions on the user's orders, by exception id."""
+        """Return a page of the exceptions on the user's orders, by exception id.
+
+        The store filters by status and kind and walks the exceptions in key order a chunk
+        at a time; only the orders of the exceptions in hand are read for their accounts."""
         require(user, Permission.READ)
-        accounts = {row["order_id"]: row["account"] for row in self._store.read_table("orders")}
+        return page_of(self._visible(user, status, kind, after), "exception_id", after, limit)
+
+    def _visible(
+        self, user: User, status: str | None, kind: str | None, after: str | None
+    ) -> Iterator[dict[str, Any]]:
+        where = {name: value for name, value in (("status", status), ("kind", kind)) if value}
         cases = sees_cases(user)
-        rows = (
-            row for row in self._store.read_table("exceptions")
-            if (user.sees(accounts.get(row["order_id"], "")) if row["order_id"] else cases)
-            and (status is None or row["status"] == status)
-            and (kind is None or row["kind"] == kind)
-        )  # fmt: skip
-        return page_of(rows, "exception_id", after, limit)
+        while True:
+            rows = self._store.select_rows("exceptions", where, after=after, limit=_CHUNK)
+            order_ids = sorted({row["order_id"] for row in rows if row["order_id"]})
+            accounts = {
+                order["order_id"]: order["account"]
+                for order in self._store.select_rows(
+                    "orders", {"order_id": order_ids}, limit=len(order_ids)
+                )
+            } if order_ids else {}  # fmt: skip
+            for row in rows:
+                order_id = row["order_id"]
+                if user.sees(accounts.get(order_id, "")) if order_id else cases:
+                    yield row
+            if len(rows) < _CHUNK:
+                return
+            after = rows[-1]["exception_id"]
+
+
+_CHUNK = 500
+"""Exceptions read per query while a page fills (and order ids per accounts query)."""
 
 
 def sees_cases(user: User) -> bool:
