@@ -191,6 +191,27 @@ def test_the_drop_copys_view_of_an_order_is_compared_with_keels() -> None:
     assert [x.kind for x in store.exceptions_for_order("O1")] == ["STATUS_MISMATCH"]
 
 
+def test_a_working_order_the_drop_copy_does_not_list_is_missing_at_the_broker() -> None:
+    listed = _copy("E1", "F", OrderStatus.PARTIALLY_FILLED, 100)
+    filled_o3 = [*_filled_order("O3", "E3")[:3],
+                 Fill(**_stamp("O3"), exec_id=ExecId("E3"), cl_ord_id=ClOrdId("O3.1"),
+                      last_qty=Decimal(300), last_px=Decimal("10.00"), cum_qty=Decimal(300),
+                      leaves_qty=Decimal(0), trade_date=DAY)]  # fmt: skip
+
+    [run], _ = _runs(
+        _line(2, "E1", "O1.1"),
+        _line(3, "E2", "O2.1"),
+        _line(4, "E3", "O3.1", "300"),
+        copies=(listed,),
+        more=(*_filled_order("O2", "E2"), *filled_o3),
+    )
+
+    assert [(b["kind"], b["level"], b["order_id"]) for b in run["breaks"]] == [
+        ("MISSING_AT_BROKER", "ORDER", "O2")
+    ]  # O3 is filled: a closed order the venue need not list
+    assert run["summary"]["orders_compared"] == 1
+
+
 def test_a_bust_and_a_correction_on_the_drop_copy_are_applied_before_comparing() -> None:
     traded = _copy("E1", "F", OrderStatus.PARTIALLY_FILLED, 100)
     busted = replace(_copy("E1-B", "H", OrderStatus.NEW), ref_exec_id=ExecId("E1"))

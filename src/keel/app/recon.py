@@ -158,7 +158,10 @@ class Reconciler:
         if trade_date is not None:
             broker_fills = [f for f in broker_fills if f.trade_date == trade_date]
         keel_fills = await asyncio.to_thread(self._keel_fills, setup, trade_date)
-        keel_orders = await asyncio.to_thread(self._keel_orders, setup) if copies.orders else []
+        keel_orders = (
+            await asyncio.to_thread(self._keel_orders, setup, copies.orders)
+            if copies.orders else []
+        )  # fmt: skip
         found = await asyncio.to_thread(
             reconcile, keel_fills, broker_fills, setup.tolerances,
             keel_orders=keel_orders, venue_orders=copies.orders, as_of=copies.as_of,
@@ -276,21 +279,28 @@ class Reconciler:
                 found[row["order_id"]] = row
         return found
 
-    def _keel_orders(self, setup: BrokerSetup) -> list[KeelOrder]:
-        lineage: dict[str, list[ClOrdId]] = {}
-        for link in self._store.read_table("order_links"):
-            if link["kind"] == "CL_ORD_ID":
-                lineage.setdefault(link["order_id"], []).append(ClOrdId(link["ref"]))
+    def _keel_orders(self, setup: BrokerSetup, reported: Sequence[VenueOrder]) -> list[KeelOrder]:
+        """The Keel orders at ``setup``'s venue that order-level matching needs: every open
+        one (the venue must list it) and every one the venue reports, found by ClOrdID or
+        venue order id. A closed order nobody reports has nothing to compare."""
+        wanted = set(self._store.open_order_ids())
+        for report in reported:
+            for ref in (report.cl_ord_id, report.venue_order_id):
+                found = self._store.resolve_order_ref(ref) if ref else None
+                if found is not None:
+                    wanted.add(found)
+                    break
+        rows = self._orders_at(setup.venue, sorted(wanted))
         return [
             KeelOrder(
                 OrderId(row["order_id"]), setup.venue, ClOrdId(row["cl_ord_id"]),
                 _venue_order_id(row["venue_order_id"]), AccountId(row["account"]),
                 InstrumentId(row["instrument"]), Side(row["side"]), row["qty"], row["cum_qty"],
                 OrderStatus(row["status"]), row["updated_at"],
-                tuple(lineage.get(row["order_id"], ())),
+                tuple(ClOrdId(link.ref) for link in self._store.links_for_order(order_id)
+                      if link.kind == "CL_ORD_ID"),
             )
-            for row in self._store.read_table("orders")
-            if row["venue"] == setup.venue
+            for order_id, row in sorted(rows.items())
         ]  # fmt: skip
 
     # -- the breaks -----------------------------------------------------------------------
