@@ -23,7 +23,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -31,32 +31,26 @@ from typing import Any
 from keel.app import codec
 from keel.app.errors import AppError
 from keel.app.ports import Clock, EventStore
-from keel.app.records import ExceptionRow, FillRow, ReconRunRow
+from keel.app.recon_books import KeelBooks
+from keel.app.records import ExceptionRow, ReconRunRow
 from keel.app.results import Result
 from keel.app.sequencer import Sequencer
 from keel.domain.amounts import ZERO
 from keel.domain.cases import CASE_PREFIX, case_stream
-from keel.domain.enums import ExceptionKind, ExceptionStatus, OrderStatus, Outcome, Side
+from keel.domain.enums import ExceptionKind, ExceptionStatus, Outcome, Side
 from keel.domain.ids import (
     AccountId,
-    ClOrdId,
-    ExecId,
-    FillId,
     InstrumentId,
     OrderId,
     VenueId,
-    VenueOrderId,
 )
 from keel.domain.inputs import BreakFound, DropCopyReport, StatementReceived
-from keel.domain.order import FillState
 from keel.domain.recon import (
     DEFAULT_TOLERANCES,
     Break,
     BreakLevel,
     BrokerFill,
     BrokerSource,
-    KeelFill,
-    KeelOrder,
     Tolerances,
     VenueOrder,
     reconcile,
@@ -119,6 +113,7 @@ class Reconciler:
     ) -> None:
         self._sequencer = sequencer
         self._store = store
+        self._books = KeelBooks(store)
         self._clock = clock
         self.brokers = dict(brokers)
         self._read_statement = read_statement
@@ -157,9 +152,9 @@ class Reconciler:
         inputs["drop_copy_orders"] = len(copies.orders)
         if trade_date is not None:
             broker_fills = [f for f in broker_fills if f.trade_date == trade_date]
-        keel_fills = await asyncio.to_thread(self._keel_fills, setup, trade_date)
+        keel_fills = await asyncio.to_thread(self._books.fills, setup.venue, trade_date)
         keel_orders = (
-            await asyncio.to_thread(self._keel_orders, setup, copies.orders)
+            await asyncio.to_thread(self._books.orders, setup.venue, copies.orders)
             if copies.orders else []
         )  # fmt: skip
         found = await asyncio.to_thread(
@@ -238,70 +233,6 @@ class Reconciler:
                 orders[order.venue_order_id or order.cl_ord_id or ref] = order
             as_of = record.processed_time
         return _DropCopy(fills, list(orders.values()), as_of)
-
-    # -- Keel's side ----------------------------------------------------------------------
-    def _keel_fills(self, setup: BrokerSetup, trade_date: date | None) -> list[KeelFill]:
-        """Keel's fills at ``setup``'s venue: of ``trade_date`` (one indexed read, and only
-        those fills' orders), or every fill Keel holds when no date is given."""
-        if trade_date is None:
-            rows: list[Any] = list(self._store.read_table("fills"))
-            orders = {
-                row["order_id"]: row
-                for row in self._store.read_table("orders")
-                if row["venue"] == setup.venue
-            }
-        else:
-            rows = [_fields_of(fill) for fill in self._store.fills_traded_on(trade_date)]
-            orders = self._orders_at(setup.venue, sorted({row["order_id"] for row in rows}))
-        fills: list[KeelFill] = []
-        for row in rows:
-            order = orders.get(row["order_id"])
-            if order is None:
-                continue
-            day = row["trade_date"] or row["event_time"].date()
-            fills.append(KeelFill(
-                FillId(row["fill_id"]), OrderId(row["order_id"]), setup.venue,
-                ExecId(row["exec_id"]), _venue_order_id(order["venue_order_id"]),
-                ClOrdId(row["cl_ord_id"]) if row["cl_ord_id"] else None,
-                AccountId(row["account"]), InstrumentId(row["instrument"]), Side(row["side"]),
-                row["qty"], row["price"], row["event_time"], day, FillState(row["state"]),
-            ))  # fmt: skip
-        return fills
-
-    def _orders_at(self, venue: str, order_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """The rows of those of ``order_ids`` routed to ``venue``, asked for in chunks."""
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(order_ids), _ORDERS_PER_QUERY):
-            chunk = order_ids[start : start + _ORDERS_PER_QUERY]
-            for row in self._store.select_rows(
-                "orders", {"order_id": chunk, "venue": venue}, limit=len(chunk)
-            ):
-                found[row["order_id"]] = row
-        return found
-
-    def _keel_orders(self, setup: BrokerSetup, reported: Sequence[VenueOrder]) -> list[KeelOrder]:
-        """The Keel orders at ``setup``'s venue that order-level matching needs: every open
-        one (the venue must list it) and every one the venue reports, found by ClOrdID or
-        venue order id. A closed order nobody reports has nothing to compare."""
-        wanted = set(self._store.open_order_ids())
-        for report in reported:
-            for ref in (report.cl_ord_id, report.venue_order_id):
-                found = self._store.resolve_order_ref(ref) if ref else None
-                if found is not None:
-                    wanted.add(found)
-                    break
-        rows = self._orders_at(setup.venue, sorted(wanted))
-        return [
-            KeelOrder(
-                OrderId(row["order_id"]), setup.venue, ClOrdId(row["cl_ord_id"]),
-                _venue_order_id(row["venue_order_id"]), AccountId(row["account"]),
-                InstrumentId(row["instrument"]), Side(row["side"]), row["qty"], row["cum_qty"],
-                OrderStatus(row["status"]), row["updated_at"],
-                tuple(ClOrdId(link.ref) for link in self._store.links_for_order(order_id)
-                      if link.kind == "CL_ORD_ID"),
-            )
-            for order_id, row in sorted(rows.items())
-        ]  # fmt: skip
 
     # -- the breaks -----------------------------------------------------------------------
     async def _file_all(
@@ -436,10 +367,6 @@ class _DropCopy:
     """When the latest report was recorded: the moment the broker's view stands for."""
 
 
-def _venue_order_id(value: object) -> VenueOrderId | None:
-    return VenueOrderId(str(value)) if value else None
-
-
 Located = tuple[Break, OrderId | None]
 """A break and the Keel order it involves, if any."""
 
@@ -489,14 +416,3 @@ def run_view(row: ReconRunRow, *, with_breaks: bool = True) -> dict[str, Any]:
     if with_breaks:
         view["breaks"] = json.loads(row.breaks)
     return view
-
-
-_ORDERS_PER_QUERY = 500
-"""Order ids per ``select_rows`` query when reading one day's fills' orders."""
-
-_FILL_COLUMNS = tuple(f.name for f in fields(FillRow))
-
-
-def _fields_of(fill: FillRow) -> dict[str, Any]:
-    """A fill as the column -> value mapping ``read_table`` gives."""
-    return {name: getattr(fill, name) for name in _FILL_COLUMNS}
