@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -149,6 +150,10 @@ def test_keels_initiator_trades_with_a_quickfix_broker_and_recovers_a_gap_after_
             await until(lambda: len(app.messages) == 8, timeout=15)
             exec_ids = [m.get_str(t.EXEC_ID) for m in app.messages]
             assert exec_ids == [f"E{n}" for n in range(8)]  # each once, in order
+            # the broker answers the ResendRequest up to its Logon (10), which it resends as
+            # a SequenceReset-GapFill: that may land just after the eighth report
+            with contextlib.suppress(AssertionError):
+                await until(lambda: session.next_target_seq == peer_next_seq(peer), timeout=5)
             assert session.next_target_seq == peer_next_seq(peer)
         finally:
             await initiator.stop()
