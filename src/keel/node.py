@@ -179,9 +179,11 @@ class Node:
             self.initiators.append(initiator)
             initiator.start()
         for copy in self.config.drop_copies:
+            broker = self.config.brokers.get(copy.broker)
             copies = DropCopyGateway(
-                copy.broker, self.sequencer, self.clock, resolve=self.store.resolve_order_ref
-            )
+                copy.broker, self.sequencer, self.clock, resolve=self.store.resolve_order_ref,
+                venue=broker.venue if broker is not None else None,
+            )  # fmt: skip
             self.drop_copies[copy.broker] = copies
             initiator = FixInitiator(
                 self._session(copy.session, copy.password), copies, self.clock,

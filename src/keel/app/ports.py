@@ -132,8 +132,9 @@ class EventStore(Protocol):
 
     # -- reading the projections --------------------------------------------------------
     def resolve_order_ref(self, ref: str) -> str | None:
-        """Return the order id that ``ref`` names: an order id, a ClOrdID, a venue order id,
-        or a client order id (``ACCOUNT:ID`` or, when unambiguous, the bare id)."""
+        """Return the order id that ``ref`` names: an order id, a ClOrdID, a venue order id
+        (``VENUE:ID``, see ``venue_order_ref``) or a client order id (``ACCOUNT:ID``), or
+        the bare id of either when only one order has it (client order ids first)."""
         ...
 
     def fills_for_order(self, order_id: str) -> list[FillRow]: ...

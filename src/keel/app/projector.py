@@ -30,6 +30,7 @@ from keel.domain.events import (
     ResolutionDeclined,
     ResolutionProposed,
 )
+from keel.domain.ids import venue_order_ref
 from keel.domain.order import BookedFill, FillState, Order
 from keel.domain.order_exceptions import OrderException
 from keel.domain.positions import FLAT, Position, apply_trade, position_of
@@ -180,7 +181,8 @@ class Projector:
                 detail = f"{event.kind.value} refused: {event.reason_code}"
                 self._link(rows, "CL_ORD_ID", event.cl_ord_id, order, detail, seq)
             case OrderAcknowledged() | ReplaceAcknowledged() if event.venue_order_id:
-                self._link(rows, "VENUE_ORDER_ID", event.venue_order_id, order, "", seq)
+                ref = venue_order_ref(order.spec.venue, event.venue_order_id)
+                self._link(rows, "VENUE_ORDER_ID", ref, order, "", seq)
             case FillBooked():
                 self._book(rows, order, event, seq)
             case FillAmended():

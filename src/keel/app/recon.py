@@ -43,6 +43,7 @@ from keel.domain.ids import (
     InstrumentId,
     OrderId,
     VenueId,
+    venue_order_ref,
 )
 from keel.domain.inputs import BreakFound, DropCopyReport, StatementReceived
 from keel.domain.recon import (
@@ -161,7 +162,7 @@ class Reconciler:
             reconcile, keel_fills, broker_fills, setup.tolerances,
             keel_orders=keel_orders, venue_orders=copies.orders, as_of=copies.as_of,
         )  # fmt: skip
-        located = [(b, b.order_id or self._order_of(b)) for b in found.breaks]
+        located = [(b, b.order_id or self._order_of(b, setup.venue)) for b in found.breaks]
         breaks = await self._file_all(_without_echoes(located), run_id, actor)
         unexplained = [b for b in breaks if b["state"] != "RESOLVED_BEFORE"]
         fills = found.fills
@@ -281,12 +282,14 @@ class Reconciler:
         )  # fmt: skip
         return view, raising, known
 
-    def _order_of(self, found: Break) -> OrderId | None:
+    def _order_of(self, found: Break, venue: VenueId) -> OrderId | None:
         """The Keel order a broker's report names by its ClOrdID or order id, if any."""
         values = dict(found.broker)
         for label in ("ClOrdID", "broker order"):
             ref = values.get(label)
             if ref:
+                if label == "broker order":
+                    ref = venue_order_ref(venue, ref)
                 order_id = self._store.resolve_order_ref(ref)
                 if order_id is not None:
                     return OrderId(order_id)

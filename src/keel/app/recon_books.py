@@ -25,6 +25,7 @@ from keel.domain.ids import (
     OrderId,
     VenueId,
     VenueOrderId,
+    venue_order_ref,
 )
 from keel.domain.order import FillState
 from keel.domain.recon import KeelFill, KeelOrder, VenueOrder
@@ -74,7 +75,10 @@ class KeelBooks:
         order id. A closed order nobody reports has nothing to compare."""
         wanted = set(self._store.open_order_ids())
         for report in reported:
-            for ref in (report.cl_ord_id, report.venue_order_id):
+            scoped = (
+                venue_order_ref(venue, report.venue_order_id) if report.venue_order_id else None
+            )
+            for ref in (report.cl_ord_id, scoped):
                 found = self._store.resolve_order_ref(ref) if ref else None
                 if found is not None:
                     wanted.add(found)

@@ -102,9 +102,10 @@ class OrderRow:
 class LinkRow:
     """One id that leads to an order: a ClOrdID, a venue order id, a client order id, a child.
 
-    ``kind`` is ``CL_ORD_ID``, ``VENUE_ORDER_ID``, ``CLIENT_ORDER_ID`` (``ref`` is
-    ``account:client order id``) or ``CHILD`` (``ref`` is the child's order id, ``order_id``
-    the parent's). ``detail`` says more (``NEW``, ``REPLACE of X``, ``CANCEL of X``).
+    ``kind`` is ``CL_ORD_ID``, ``VENUE_ORDER_ID`` (``ref`` is ``venue:venue order id``),
+    ``CLIENT_ORDER_ID`` (``ref`` is ``account:client order id``) or ``CHILD`` (``ref`` is
+    the child's order id, ``order_id`` the parent's). ``detail`` says more (``NEW``,
+    ``REPLACE of X``, ``CANCEL of X``).
     """
 
     kind: str

@@ -58,7 +58,9 @@ def _build_parser() -> argparse.ArgumentParser:
     show = order_commands.add_parser(
         "show", help="what happened to an order: events, inputs, ids, fills, exceptions"
     )
-    show.add_argument("ref", help="order id, ClOrdID, venue order id or client order id")
+    show.add_argument(
+        "ref", help="order id, ClOrdID, venue order id (VENUE:ID, or bare) or client order id"
+    )
     show.add_argument("--json", action="store_true", help="print JSON")
     show.add_argument("--db", help=DB_HELP)
     venue_sim.add_parser(commands)

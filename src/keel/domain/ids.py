@@ -32,6 +32,15 @@ VenueId = NewType("VenueId", str)
 ExceptionId = NewType("ExceptionId", str)
 
 
+def venue_order_ref(venue: str | None, venue_order_id: str) -> str:
+    """The key under which Keel finds an order by the id a venue gave it: ``VENUE:ID``.
+
+    Venues number their orders independently, so the same id can come from two venues; the
+    venue's name (which holds no ``:``) keeps them apart. An order without a venue keeps the
+    bare id."""
+    return f"{venue}:{venue_order_id}" if venue else venue_order_id
+
+
 def fill_id_for(order_id: OrderId, ordinal: int) -> FillId:
     """Return the deterministic id of the order's ``ordinal``-th booked fill (1-based)."""
     return FillId(f"{order_id}-F{ordinal}")

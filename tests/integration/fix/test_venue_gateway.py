@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from integration.store.rows import a_batch, a_link, an_order
 from keel.adapters.clock import SystemClock
 from keel.adapters.fix import tags as t
 from keel.adapters.fix.config import SessionConfig
@@ -26,7 +27,7 @@ from keel.app.dispatch import EffectDispatcher
 from keel.app.replay import load_order
 from keel.app.sequencer import Sequencer
 from keel.domain.enums import OrderStatus
-from keel.domain.ids import ClOrdId, OrderId
+from keel.domain.ids import ClOrdId, OrderId, venue_order_ref
 from keel.domain.inputs import NewOrderAccepted
 from keel.domain.order import Order
 from support.aio import free_port, until
@@ -172,5 +173,31 @@ def test_a_new_order_for_a_venue_that_is_down_is_rejected_not_left_hanging(
             await d.new_order("O3")
             await until(lambda: (o := d.order("O3")) is not None
                         and o.status is OrderStatus.REJECTED)  # fmt: skip
+
+    asyncio.run(scenario())
+
+
+def test_a_report_known_only_by_the_venues_order_id_finds_this_venues_order(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        async with desk(tmp_path) as d:
+            # another venue gave one of its (closed) orders the same order id, V-1
+            d.store.commit(a_batch(
+                orders=[replace(an_order("X9", status="FILLED"), venue="XNAS")],
+                links=[a_link("VENUE_ORDER_ID", venue_order_ref("XNAS", "V-1"), "X9")],
+            ))  # fmt: skip
+            await d.new_order("O4")
+            await asyncio.to_thread(
+                d.peer.wait_for, lambda e: e["event"] == "app" and e["msg_type"] == "D"
+            )
+            d.peer.send("8", report("O4.1", "A4", "0", "0", **{"37": "V-1", "151": 300,
+                                                               "14": 0, "6": 0}))  # fmt: skip
+            await until(lambda: (o := d.order("O4")) is not None and o.status is OrderStatus.NEW)
+            # the broker's own ClOrdID, which Keel never sent: only its order id says which
+            fill = {"37": "V-1", "32": 100, "31": "10.00", "151": 200, "14": 100, "6": "10.00"}
+            d.peer.send("8", report("BRK-7", "F4", "F", "1", **fill))
+            await until(lambda: (o := d.order("O4")) is not None and o.cum_qty == 100)
+            assert [f.exec_id for f in d.order("O4").fills] == ["F4"]  # type: ignore[union-attr]
 
     asyncio.run(scenario())

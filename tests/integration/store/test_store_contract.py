@@ -122,6 +122,28 @@ class TestSchema:
         with pytest.raises(StoreError):
             store.head()
 
+    def test_schema_8_scopes_the_venue_order_ids_already_linked_by_their_venue(
+        self, durable_backend: Any
+    ) -> None:
+        before = durable_backend.open(MIGRATIONS[:7])
+        before.migrate()
+        xnas = replace(an_order("ORD-2"), venue="XNAS")
+        before.commit(a_batch(
+            orders=[an_order("ORD-1"), xnas],
+            links=[a_link("VENUE_ORDER_ID", "V-1", "ORD-1"), a_link("CL_ORD_ID", "ORD-1-C1"),
+                   a_link("VENUE_ORDER_ID", "V-2", "ORD-2")],
+        ))  # fmt: skip
+        before.close()
+
+        after = durable_backend.open()
+        assert after.migrate() == LATEST
+
+        assert [(link.kind, link.ref) for link in after.links_for_order("ORD-1")] == [
+            ("CL_ORD_ID", "ORD-1-C1"), ("VENUE_ORDER_ID", "SIM:V-1"),
+        ]  # fmt: skip
+        assert after.resolve_order_ref("XNAS:V-2") == "ORD-2"
+        assert after.resolve_order_ref("V-2") == "ORD-2"  # the bare id, while unambiguous
+
 
 class TestCommit:
     def test_an_empty_log_starts_at_the_empty_head(self, store: EventStore) -> None:
@@ -434,7 +456,9 @@ class TestReadingTheProjections:
                 links=[
                     a_link("CL_ORD_ID", "ORD-1-C1", "ORD-1"),
                     a_link("CL_ORD_ID", "ORD-1-C2", "ORD-1", 5, "REPLACE of ORD-1-C1"),
-                    a_link("VENUE_ORDER_ID", "SIM-0001", "ORD-1", 2),
+                    a_link("VENUE_ORDER_ID", "SIM:SIM-0001", "ORD-1", 2),
+                    a_link("VENUE_ORDER_ID", "SIM:V-7", "ORD-2", 2),
+                    a_link("VENUE_ORDER_ID", "XNAS:V-7", "ORD-3", 2),
                     a_link("CLIENT_ORDER_ID", "FUND-A:C-100", "ORD-1"),
                     a_link("CLIENT_ORDER_ID", "FUND-A:C-200", "ORD-2"),
                     a_link("CLIENT_ORDER_ID", "FUND-B:C-200", "ORD-3"),
@@ -449,7 +473,11 @@ class TestReadingTheProjections:
         [
             ("ORD-2", "ORD-2"),
             ("ORD-1-C2", "ORD-1"),
-            ("SIM-0001", "ORD-1"),
+            ("SIM:SIM-0001", "ORD-1"),
+            ("SIM-0001", "ORD-1"),  # a venue's bare id, while only one order has it
+            ("SIM:V-7", "ORD-2"),
+            ("XNAS:V-7", "ORD-3"),  # two venues, one id: each leads to its own order
+            ("V-7", None),
             ("FUND-A:C-100", "ORD-1"),
             ("C-100", "ORD-1"),
             ("FUND-B:C-200", "ORD-3"),

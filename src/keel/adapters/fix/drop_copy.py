@@ -25,7 +25,7 @@ from keel.app.dispatch import Submitter
 from keel.app.errors import SequencerStoppedError
 from keel.app.ports import Clock
 from keel.domain.enums import OrderStatus
-from keel.domain.ids import ClOrdId, ExecId, OrderId, VenueOrderId
+from keel.domain.ids import ClOrdId, ExecId, OrderId, VenueOrderId, venue_order_ref
 from keel.domain.inputs import DropCopyReport
 
 log = logging.getLogger(__name__)
@@ -44,9 +44,18 @@ class DropCopyGateway:
     """One broker's drop-copy session."""
 
     def __init__(
-        self, broker: str, submit: Submitter, clock: Clock, *, resolve: Resolver | None = None
+        self,
+        broker: str,
+        submit: Submitter,
+        clock: Clock,
+        *,
+        resolve: Resolver | None = None,
+        venue: str | None = None,
     ) -> None:
+        """``venue``: the venue whose orders the broker reports, for finding an order by
+        the venue's order id when a copy carries no ClOrdID Keel knows."""
         self.broker = broker
+        self._venue = venue
         self._submit = submit
         self._clock = clock
         self._resolve = resolve
@@ -107,7 +116,8 @@ class DropCopyGateway:
 
     def _order_of(self, cl_ord_id: str | None, venue_order_id: str | None) -> OrderId:
         if self._resolve is not None:
-            for ref in (cl_ord_id, venue_order_id):
+            scoped = venue_order_ref(self._venue, venue_order_id) if venue_order_id else None
+            for ref in (cl_ord_id, scoped):
                 found = self._resolve(ref) if ref else None
                 if found:
                     return OrderId(found)

@@ -27,7 +27,7 @@ from keel.app.errors import SequencerStoppedError
 from keel.app.ports import Clock
 from keel.domain.effects import RequestStatus, SendCancel, SendNewOrder, SendReplace
 from keel.domain.enums import OrderStatus
-from keel.domain.ids import ClOrdId, OrderId
+from keel.domain.ids import ClOrdId, OrderId, venue_order_ref
 from keel.domain.inputs import Input, SentToVenue, VenueReject
 from keel.domain.order import Order
 
@@ -228,7 +228,7 @@ class FixVenueGateway:
                     return found
         venue_order_id = message.get_str(t.ORDER_ID)
         if venue_order_id and self._resolve is not None:
-            resolved = self._resolve(venue_order_id)
+            resolved = self._resolve(venue_order_ref(self.venue, venue_order_id))
             if resolved:
                 return OrderId(resolved)
         cl = message.get_str(t.CL_ORD_ID) or venue_order_id or "?"

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 from keel.adapters.store.schema import MIGRATIONS, Migration, latest_version, pending
 from keel.adapters.store.tables import (
     ACTIVE_FILL,
-    CLIENT_ORDER_ID,
+    BARE_REF_KINDS,
     PROJECTIONS,
     REF_KINDS,
     TERMINAL,
     Table,
-    bare_client_order_id,
+    bare_ref,
     projection_parts,
     selectable,
 )
@@ -464,8 +464,7 @@ class MemoryStore:
 
     # -- reading the projections ----------------------------------------------------------
     def resolve_order_ref(self, ref: str) -> str | None:
-        """Return the order id that ``ref`` names: an order id, a ClOrdID, a venue order id,
-        or a client order id (``ACCOUNT:ID`` or, when unambiguous, the bare id)."""
+        """Return the order id that ``ref`` names (see the port)."""
         with self._lock:
             if (ref,) in self._orders():
                 return ref
@@ -474,12 +473,15 @@ class MemoryStore:
                 link = links.get((kind, ref))
                 if link is not None:
                     return link.order_id
-            matches = {
-                link.order_id
-                for (kind, link_ref), link in links.items()
-                if kind == CLIENT_ORDER_ID and bare_client_order_id(link_ref) == ref
-            }
-        return matches.pop() if len(matches) == 1 else None
+            for bare_kind in BARE_REF_KINDS:
+                matches = {
+                    link.order_id
+                    for (kind, link_ref), link in links.items()
+                    if kind == bare_kind and bare_ref(link_ref) == ref
+                }
+                if matches:
+                    return matches.pop() if len(matches) == 1 else None
+        return None
 
     def fills_for_order(self, order_id: str) -> list[FillRow]:
         """Return one order's fills in booking order."""

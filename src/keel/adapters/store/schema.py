@@ -299,6 +299,15 @@ _V7 = """
 CREATE INDEX ix_fills_trade_day ON fills (trade_date, event_time);
 """
 
+_V8 = """
+-- Venue order ids are the venue's own numbering: their links become VENUE:ID, so that two
+-- venues giving the same id lead to their own orders.
+UPDATE order_links
+SET ref = (SELECT o.venue FROM orders o WHERE o.order_id = order_links.order_id) || ':' || ref
+WHERE kind = 'VENUE_ORDER_ID'
+  AND EXISTS (SELECT 1 FROM orders o WHERE o.order_id = order_links.order_id AND o.venue <> '');
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -342,6 +351,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _V7.format_map(SQLITE_TYPES),
         _V7.format_map(POSTGRES_TYPES),
     ),
+    Migration(8, "venue order id links scoped by venue", _V8, _V8),
 )
 """Every migration this code knows, in version order. Append; never edit."""
 

@@ -12,7 +12,6 @@ from typing import Any
 from keel.adapters.store.tables import (
     ACTIVE_FILL,
     ALL_TABLES,
-    CLIENT_ORDER_ID,
     EVENTS,
     EXCEPTIONS,
     FILLS,
@@ -160,8 +159,8 @@ class Queries:
             f"SELECT kind, order_id FROM order_links WHERE kind IN ({literals(REF_KINDS)})"
             f" AND ref = {p}"
         )
-        self.orders_by_bare_client_id = (
-            f"SELECT DISTINCT order_id FROM order_links WHERE kind = '{CLIENT_ORDER_ID}'"
+        self.orders_by_bare_ref = (
+            f"SELECT DISTINCT order_id FROM order_links WHERE kind = {p}"
             f" AND {dialect.after_first_colon} = {p} ORDER BY order_id LIMIT 2"
         )
         self.fills_for_order = (

@@ -16,6 +16,7 @@ from typing import Any, Self
 from keel.adapters.store.schema import Migration, pending
 from keel.adapters.store.sql import Queries, column_list, ident
 from keel.adapters.store.tables import (
+    BARE_REF_KINDS,
     PROJECTIONS,
     REF_KINDS,
     Table,
@@ -375,16 +376,18 @@ class SqlStore(ABC):
 
     # -- reading the projections ----------------------------------------------------------
     def resolve_order_ref(self, ref: str) -> str | None:
-        """Return the order id that ``ref`` names: an order id, a ClOrdID, a venue order id,
-        or a client order id (``ACCOUNT:ID`` or, when unambiguous, the bare id)."""
+        """Return the order id that ``ref`` names (see the port)."""
         if self._fetch(self._q.order_exists, (ref,)):
             return ref
         by_kind: dict[str, str] = dict(self._fetch(self._q.links_by_ref, (ref,)))
         for kind in REF_KINDS:
             if kind in by_kind:
                 return by_kind[kind]
-        rows = self._fetch(self._q.orders_by_bare_client_id, (ref,))
-        return str(rows[0][0]) if len(rows) == 1 else None
+        for kind in BARE_REF_KINDS:
+            rows = self._fetch(self._q.orders_by_bare_ref, (kind, ref))
+            if rows:
+                return str(rows[0][0]) if len(rows) == 1 else None
+        return None
 
     def fills_for_order(self, order_id: str) -> list[FillRow]:
         """Return one order's fills in booking order."""

@@ -136,10 +136,16 @@ REF_KINDS = (CL_ORD_ID, VENUE_ORDER_ID, CLIENT_ORDER_ID)
 """The link kinds ``resolve_order_ref`` tries after the order id, in that order."""
 
 
-def bare_client_order_id(ref: str) -> str:
-    """Return the client's own id in a ``CLIENT_ORDER_ID`` link's ``ACCOUNT:ID`` ref.
+BARE_REF_KINDS = (CLIENT_ORDER_ID, VENUE_ORDER_ID)
+"""The link kinds whose ``SCOPE:ID`` refs ``resolve_order_ref`` also finds by the bare id,
+when only one order has it, in that order."""
 
-    Accounts hold no ``:``; the client's id may.
+
+def bare_ref(ref: str) -> str:
+    """Return the id in a ``CLIENT_ORDER_ID`` (``ACCOUNT:ID``) or ``VENUE_ORDER_ID``
+    (``VENUE:ID``) link's ref.
+
+    Accounts and venues hold no ``:``; the id may.
     """
     return ref.partition(":")[2] if ":" in ref else ref
 
