@@ -24,13 +24,12 @@ from datetime import datetime
 from keel.app import codec
 from keel.app.chain import link_hash
 from keel.app.errors import SequencerStoppedError
+from keel.app.overlay import StoreOverlay
 from keel.app.ports import Clock, EventStore
 from keel.app.projector import Projector
 from keel.app.records import (
     CommitBatch,
     EventRecord,
-    ExceptionRow,
-    FillRow,
     IdempotencyRecord,
     InputRecord,
     LogHead,
@@ -123,11 +122,13 @@ class Sequencer:
         A key of a closed order is forgotten once its order is; the log answers for it."""
         self._keys_by_order: dict[str, list[str]] = {}
         self._head = LogHead(0, 0, 0, b"")
-        self._projector = Projector({}, self._fills_of, self._exceptions_of, self._exception_by_id)
+        self._overlay = StoreOverlay(store)
+        overlay = self._overlay
+        self._projector = Projector(
+            {}, overlay.fills_of, overlay.exceptions_of, overlay.exception_by_id
+        )
         self._cases: dict[str, Case] = {}
         """Open cases (exceptions no order holds) seen since start; others are read back."""
-        self._inflight: ProjectionRows | None = None
-        """The rows of the batch being committed: newer than the store, read before it."""
         self._subscribers: list[Subscriber] = []
         self._iso = IsoText()
         self._task: asyncio.Task[None] | None = None
@@ -238,7 +239,7 @@ class Sequencer:
                     continue
                 inflight = asyncio.ensure_future(asyncio.to_thread(self._commit, prepared))
                 inflight_prepared = prepared
-                self._inflight = prepared.batch.projections
+                self._overlay.inflight = prepared.batch.projections
                 if self._queue.empty() or stopping:
                     await inflight
                     self._release(prepared)
@@ -283,8 +284,8 @@ class Sequencer:
                 sub.future.set_exception(stopped)
 
     def _release(self, prepared: _Prepared) -> None:
-        if self._inflight is prepared.batch.projections:
-            self._inflight = None
+        if self._overlay.inflight is prepared.batch.projections:
+            self._overlay.inflight = None
         self.batches += 1
         self.committed_inputs += len(prepared.released)
         for order_id, version in prepared.closed:
@@ -308,34 +309,6 @@ class Sequencer:
                     subscriber(committed)
                 except Exception:  # a subscriber's bug must not stop the system of record
                     log.exception("subscriber %r failed on a committed batch", subscriber)
-
-    # -- what the projector reads: the store, overlaid with the batch being committed ----
-    def _fills_of(self, account: str, instrument: str) -> list[FillRow]:
-        stored = {f.fill_id: f for f in self._store.active_fills(account, instrument)}
-        if self._inflight is not None:
-            stored.update(
-                (f.fill_id, f)
-                for f in self._inflight.fills.values()
-                if (f.account, f.instrument) == (account, instrument)
-            )
-        return list(stored.values())
-
-    def _exception_by_id(self, exception_id: str) -> ExceptionRow | None:
-        if self._inflight is not None:
-            found = self._inflight.exceptions.get(exception_id)
-            if found is not None:
-                return found
-        return self._store.find_exception(exception_id)
-
-    def _exceptions_of(self, order_id: str) -> list[ExceptionRow]:
-        stored = {x.exception_id: x for x in self._store.exceptions_for_order(order_id)}
-        if self._inflight is not None:
-            stored.update(
-                (x.exception_id, x)
-                for x in self._inflight.exceptions.values()
-                if x.order_id == order_id
-            )
-        return list(stored.values())
 
     # -- one batch ----------------------------------------------------------------------
     def _prepare(self, subs: list[_Submission]) -> _Prepared:
