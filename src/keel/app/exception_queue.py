@@ -162,12 +162,8 @@ class ExceptionQueue:
         while True:
             rows = self._store.select_rows("exceptions", where, after=after, limit=_CHUNK)
             order_ids = sorted({row["order_id"] for row in rows if row["order_id"]})
-            accounts = {
-                order["order_id"]: order["account"]
-                for order in self._store.select_rows(
-                    "orders", {"order_id": order_ids}, limit=len(order_ids)
-                )
-            } if order_ids else {}  # fmt: skip
+            orders = self._store.select_rows("orders", {"order_id": order_ids}, limit=_CHUNK)
+            accounts = {order["order_id"]: order["account"] for order in orders}
             for row in rows:
                 order_id = row["order_id"]
                 if user.sees(accounts.get(order_id, "")) if order_id else cases:
